@@ -1,0 +1,50 @@
+"""wedgenet: ReLU neural networks from geometry.
+
+Optimal weights of ReLU networks trained with standard regularisation are wedge products of
+training samples (Pilanci, "From Complexity to Clarity").  wedgenet builds the wedge-product
+dictionaries, solves the training problem as a convex program, and returns neurons that know
+the training samples that define them.
+"""
+
+from .algebra import (
+    DEFAULT_RTOL,
+    blade_indices,
+    combinations_chunk,
+    cross,
+    cross_from_indices,
+    dist_to_affine,
+    dist_to_span,
+    from_clifford,
+    hodge_star,
+    n_combinations,
+    rank_combinations,
+    signed_volume,
+    to_clifford,
+    unrank_combinations,
+    wedge,
+)
+from .dictionaries import Dictionary, MemoryBudgetError, dictionary
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_RTOL",
+    "Dictionary",
+    "MemoryBudgetError",
+    "__version__",
+    "dictionary",
+    "blade_indices",
+    "combinations_chunk",
+    "cross",
+    "cross_from_indices",
+    "dist_to_affine",
+    "dist_to_span",
+    "from_clifford",
+    "hodge_star",
+    "n_combinations",
+    "rank_combinations",
+    "signed_volume",
+    "to_clifford",
+    "unrank_combinations",
+    "wedge",
+]

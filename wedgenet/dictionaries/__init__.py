@@ -1,0 +1,22 @@
+"""Wedge-product dictionaries with provenance (Theorems 1-5, 12-17; THEORY.md section 4)."""
+
+from .build import Dictionary, dictionary
+from .dispersion import max_chamber_diameter
+from .families import FAMILIES, Family, get_family
+from .memory import MemoryBudgetError, available_memory, default_memory_budget
+from .provenance import Generator, Provenance, ProvenanceTable
+
+__all__ = [
+    "FAMILIES",
+    "Dictionary",
+    "Family",
+    "Generator",
+    "MemoryBudgetError",
+    "Provenance",
+    "ProvenanceTable",
+    "available_memory",
+    "default_memory_budget",
+    "dictionary",
+    "get_family",
+    "max_chamber_diameter",
+]

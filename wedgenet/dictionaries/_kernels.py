@@ -1,0 +1,323 @@
+"""Numba kernels shared by the explicit and (later) streamed dictionaries.
+
+A *candidate* is one first-layer neuron: an anchor ``a`` (or none) and a subset ``S`` of a
+generator pool, identified by the integer ``g = a * n_subsets + rank(S)`` (combinatorial
+number system, :mod:`wedgenet.algebra.combinations`).  ``candidate_neurons`` maps candidate
+ids to unit-norm neurons ``(w, b)`` with ``w = c / ||c||_p``, ``c = cross(rows)``;
+``hash_columns`` fingerprints the ReLU columns of both orientations (and, for depth 3, the
+second-layer units) without writing them; ``representatives`` merges equal columns; and
+``fill_columns`` writes only the kept columns into a Fortran-ordered ``K``.  Inputs are
+assumed valid (the public layer validates once).
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from ..algebra._kernels import _cross_one
+from ..algebra.combinations import unrank_one
+
+#: how the rows of a candidate's subset are formed from the pool
+MODE_PLAIN = 0  # rows are pool vectors; b = 0
+MODE_ANCHORED = 1  # sample entries minus the anchor sample; b = -w . x_anchor
+MODE_AFFINE = 2  # subset of m+1 pool points: rows p_i - p_last; b = -w . p_last
+MODE_BIAS_ONLY = 3  # rows are pool vectors; b = -w . x_anchor (Thm 13)
+
+#: entries with |z| <= SNAP * (sum_k |x_k w_k| + |b|) are rounding noise of a point on the
+#: breakline and are set to exactly 0 before the ReLU
+SNAP = 1e-12
+
+
+@nb.njit(cache=True, inline="always")
+def _find_anchor(offsets: np.ndarray, g: np.int64) -> np.int64:
+    """Largest ``a`` with ``offsets[a] <= g`` (binary search; ``offsets`` is nondecreasing)."""
+    lo = 0
+    hi = offsets.shape[0] - 2
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if offsets[mid] <= g:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+@nb.njit(cache=True, parallel=True)
+def candidate_neurons(
+    ids: np.ndarray,
+    offsets: np.ndarray,
+    m: int,
+    P: np.ndarray,
+    is_sample: np.ndarray,
+    anchors: np.ndarray,
+    mode: int,
+    pnorm: int,
+    T: np.ndarray,
+    rtol: float,
+):
+    """Unit-norm neurons of the candidates ``ids``.
+
+    Candidate ``g`` belongs to anchor ``a`` with ``offsets[a] <= g < offsets[a+1]`` and is the
+    subset of pool indices with colex rank ``g - offsets[a]`` (for an anchor with a shorter
+    pool, the ranks below ``C(len, k)`` enumerate exactly the subsets of that pool prefix).
+    Returns ``W (N, dr)``, ``b (N,)``, ``norms (N,)`` (``||c||_p``, 0 for a degenerate
+    subset), ``subsets (N, k)`` of pool indices (``k = m + 1`` in affine mode) and the
+    anchor of each candidate.
+    """
+    N = ids.shape[0]
+    dr = P.shape[1]
+    k = m + 1 if mode == MODE_AFFINE else m
+    W = np.zeros((N, dr))
+    b = np.zeros(N)
+    norms = np.zeros(N)
+    subsets = np.empty((N, k), dtype=np.int64)
+    cand_anchor = np.empty(N, dtype=np.int64)
+    for t in nb.prange(N):
+        g = ids[t]
+        a = _find_anchor(offsets, g)
+        cand_anchor[t] = a
+        sub = subsets[t]
+        unrank_one(g - offsets[a], k, T, sub)
+        A = np.empty((m, dr))
+        for i in range(m):
+            q = sub[i]
+            for j in range(dr):
+                A[i, j] = P[q, j]
+            if mode == MODE_AFFINE:
+                last = sub[m]
+                for j in range(dr):
+                    A[i, j] -= P[last, j]
+            elif mode == MODE_ANCHORED and is_sample[q]:
+                for j in range(dr):
+                    A[i, j] -= anchors[a, j]
+        c = np.empty(dr)
+        _cross_one(A, c, rtol)
+        nrm = 0.0
+        if pnorm == 1:
+            for j in range(dr):
+                nrm += abs(c[j])
+        else:
+            for j in range(dr):
+                nrm += c[j] * c[j]
+            nrm = np.sqrt(nrm)
+        norms[t] = nrm
+        if nrm == 0.0:
+            continue
+        off = 0.0
+        for j in range(dr):
+            W[t, j] = c[j] / nrm
+        if mode == MODE_AFFINE:
+            last = sub[m]
+            for j in range(dr):
+                off -= W[t, j] * P[last, j]
+        elif mode == MODE_ANCHORED or mode == MODE_BIAS_ONLY:
+            for j in range(dr):
+                off -= W[t, j] * anchors[a, j]
+        b[t] = off
+    return W, b, norms, subsets, cand_anchor
+
+
+@nb.njit(cache=True, inline="always")
+def _preact(X: np.ndarray, i: int, W: np.ndarray, t: np.int64, b: float) -> float:
+    """``x_i . w_t + b``, snapped to exactly 0 within rounding of a point on the breakline."""
+    z = b
+    s = abs(b)
+    for j in range(X.shape[1]):
+        v = X[i, j] * W[t, j]
+        z += v
+        s += abs(v)
+    if abs(z) <= SNAP * s:
+        return 0.0
+    return z
+
+
+@nb.njit(cache=True, inline="always")
+def _column_params(X: np.ndarray, W: np.ndarray, b: np.ndarray, col: np.int64, per: int, depth3: bool):
+    """``(t, s, t0, outer)`` of candidate column ``col``: neuron, orientation, threshold, outer sign.
+
+    Layout: depth 2 has ``[+, -]`` orientations per candidate ``t``; depth 3 has
+    ``[s, j0, outer]`` with ``s`` in (+, -), level ``j0`` in ``0..n-1`` and outer in
+    (``K1 = (u - t0)_+``, ``K2 = (t0 - u)_+``), ``u = (s (X w + b))_+``, ``t0 = u[j0]``
+    (Theorems 12, 13).
+    """
+    t = col // per
+    within = col - t * per
+    if not depth3:
+        return t, (1.0 if within == 0 else -1.0), 0.0, 0.0
+    n = X.shape[0]
+    so = within // (2 * n)
+    rest = within - so * 2 * n
+    sgn = 1.0 if so == 0 else -1.0
+    t0 = sgn * _preact(X, rest // 2, W, t, b[t])
+    return t, sgn, (t0 if t0 > 0.0 else 0.0), (1.0 if rest % 2 == 0 else -1.0)
+
+
+@nb.njit(cache=True, inline="always")
+def _entry(X: np.ndarray, W: np.ndarray, b: np.ndarray, t: np.int64, sgn: float, t0: float,
+           outer: float, i: int) -> float:
+    """``K[i, col]`` from the column's parameters (``outer = 0`` for depth 2)."""
+    u = sgn * _preact(X, i, W, t, b[t])
+    u = u if u > 0.0 else 0.0
+    if outer == 0.0:
+        return u
+    v = outer * (u - t0)
+    return v if v > 0.0 else 0.0
+
+
+@nb.njit(cache=True, parallel=True)
+def hash_columns(X: np.ndarray, W: np.ndarray, b: np.ndarray, r: np.ndarray, depth3: bool):
+    """Per candidate column: hashes ``h = r[0]^T K``, ``g = r[1]^T K``, nonzero flag, max, threshold.
+
+    Column layout: depth 2 has ``[+, -]`` orientations per candidate; depth 3 has
+    ``[s, j0, outer]`` with ``s`` in (+, -), level ``j0`` in ``0..n-1`` and outer in
+    (``K1 = (u - t0)_+``, ``K2 = (t0 - u)_+``), where ``u = (s (X w + b))_+`` and
+    ``t0 = u[j0]`` (Theorems 12, 13).  ``K`` itself is not written.
+    """
+    n = X.shape[0]
+    N = W.shape[0]
+    per = 4 * n if depth3 else 2
+    h = np.zeros(N * per)
+    g = np.zeros(N * per)
+    nz = np.zeros(N * per, dtype=np.bool_)
+    cmax = np.zeros(N * per)
+    thr = np.zeros(N * per)
+    for t in nb.prange(N):
+        z = np.empty(n)
+        for i in range(n):
+            z[i] = _preact(X, i, W, t, b[t])
+        if not depth3:
+            hp = 0.0
+            hm = 0.0
+            gp = 0.0
+            gm = 0.0
+            mp = 0.0
+            mm = 0.0
+            for i in range(n):
+                if z[i] > 0.0:
+                    hp += r[0, i] * z[i]
+                    gp += r[1, i] * z[i]
+                    mp = max(mp, z[i])
+                elif z[i] < 0.0:
+                    hm -= r[0, i] * z[i]
+                    gm -= r[1, i] * z[i]
+                    mm = max(mm, -z[i])
+            h[2 * t] = hp
+            h[2 * t + 1] = hm
+            g[2 * t] = gp
+            g[2 * t + 1] = gm
+            cmax[2 * t] = mp
+            cmax[2 * t + 1] = mm
+            nz[2 * t] = mp > 0.0
+            nz[2 * t + 1] = mm > 0.0
+            continue
+        us = np.empty(n)
+        for so in range(2):
+            sgn = 1.0 if so == 0 else -1.0
+            for i in range(n):
+                v = sgn * z[i]
+                us[i] = v if v > 0.0 else 0.0
+            for j0 in range(n):
+                t0 = us[j0]
+                base = t * per + so * 2 * n + 2 * j0
+                h1 = 0.0
+                h2 = 0.0
+                g1 = 0.0
+                g2 = 0.0
+                m1 = 0.0
+                m2 = 0.0
+                for i in range(n):
+                    diff = us[i] - t0
+                    if diff > 0.0:
+                        h1 += r[0, i] * diff
+                        g1 += r[1, i] * diff
+                        m1 = max(m1, diff)
+                    elif diff < 0.0:
+                        h2 -= r[0, i] * diff
+                        g2 -= r[1, i] * diff
+                        m2 = max(m2, -diff)
+                h[base] = h1
+                h[base + 1] = h2
+                g[base] = g1
+                g[base + 1] = g2
+                cmax[base] = m1
+                cmax[base + 1] = m2
+                nz[base] = m1 > 0.0
+                nz[base + 1] = m2 > 0.0
+                thr[base] = t0
+                thr[base + 1] = t0
+    return h, g, nz, cmax, thr
+
+
+@nb.njit(cache=True)
+def _same_column(X, W, b, depth3: bool, per: int, c: np.int64, o: np.int64, tol: float) -> bool:
+    tc, sc, t0c, oc = _column_params(X, W, b, c, per, depth3)
+    to, so, t0o, oo = _column_params(X, W, b, o, per, depth3)
+    if oc == oo and abs(t0c - t0o) <= tol:
+        # same signed neuron => same column (cheap O(d) test that settles most duplicates)
+        same_neuron = abs(sc * b[tc] - so * b[to]) <= 1e-12 * (1.0 + abs(b[tc]))
+        if same_neuron:
+            for j in range(W.shape[1]):
+                if abs(sc * W[tc, j] - so * W[to, j]) > 1e-12 * (1.0 + abs(W[tc, j])):
+                    same_neuron = False
+                    break
+        if same_neuron:
+            return True
+    for i in range(X.shape[0]):
+        if abs(_entry(X, W, b, tc, sc, t0c, oc, i) - _entry(X, W, b, to, so, t0o, oo, i)) > tol:
+            return False
+    return True
+
+
+@nb.njit(cache=True, parallel=True)
+def representatives(X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool, h: np.ndarray,
+                    g: np.ndarray, order: np.ndarray, nz: np.ndarray, tol: float) -> np.ndarray:
+    """For every candidate column, the lowest index of the group of equal columns (-2 if zero).
+
+    Columns are equal when every entry differs by at most ``tol``; such columns have hashes
+    within ``tol * n`` (the hash weights lie in ``[0.5, 1)``), so each column is compared
+    only with the short window before it in hash order, and only when the second hash ``g``
+    agrees too.  Equal signed neurons settle a comparison in ``O(d)``; otherwise entries are
+    recomputed on the fly, so ``K`` need not exist.  The window scans run in parallel; the
+    linking of each column to the earliest equal column, and of groups to their lowest
+    index, is two linear passes.
+    """
+    p = order.shape[0]
+    n = X.shape[0]
+    per = 4 * n if depth3 else 2
+    htol = tol * n
+    link = np.empty(p, dtype=np.int64)  # by position in hash order
+    for pos in nb.prange(p):
+        c = order[pos]
+        link[pos] = pos
+        if not nz[c]:
+            continue
+        q = pos - 1
+        while q >= 0 and h[c] - h[order[q]] <= htol:
+            o = order[q]
+            if nz[o] and abs(g[c] - g[o]) <= htol and _same_column(X, W, b, depth3, per, c, o, tol):
+                link[pos] = q
+            q -= 1
+    root = np.empty(p, dtype=np.int64)
+    low = np.full(p, np.iinfo(np.int64).max, dtype=np.int64)
+    for pos in range(p):
+        rt = pos if link[pos] == pos else root[link[pos]]
+        root[pos] = rt
+        low[rt] = min(low[rt], order[pos])
+    rep = np.empty(p, dtype=np.int64)
+    for pos in range(p):
+        c = order[pos]
+        rep[c] = low[root[pos]] if nz[c] else -2
+    return rep
+
+
+@nb.njit(cache=True, parallel=True)
+def fill_columns(X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool, cols: np.ndarray,
+                 K: np.ndarray) -> None:
+    """Write the candidate columns ``cols`` into the Fortran-ordered ``K`` (one pass, no temporaries)."""
+    n = X.shape[0]
+    per = 4 * n if depth3 else 2
+    for q in nb.prange(cols.shape[0]):
+        t, sgn, t0, outer = _column_params(X, W, b, cols[q], per, depth3)
+        for i in range(n):
+            K[i, q] = _entry(X, W, b, t, sgn, t0, outer, i)

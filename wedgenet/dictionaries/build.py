@@ -1,0 +1,354 @@
+"""The explicit wedge-product dictionary ``K`` with its generator neurons and provenance.
+
+Every column is a ReLU neuron applied to the data (THEORY.md section 4):
+
+    K[:, j] = (X @ weights[j] + biases[j])_+                      (depth 2)
+    K[:, j] = (outer_sign[j] * ((X @ weights[j] + biases[j])_+ - thresholds[j]))_+   (depth 3)
+
+with ``weights[j] = +-c / ||c||_p`` for the generalized cross product ``c`` of the column's
+generators.  Training is then the Lasso ``L(K z + 1 t, y) + lam ||z||_1`` (THEORY.md 3).
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validation import as_float_array, check_choice, check_nonneg_float, check_positive_int
+from ..algebra.combinations import binomial_table
+from ..algebra.products import DEFAULT_RTOL
+from ._kernels import (
+    MODE_ANCHORED,
+    MODE_BIAS_ONLY,
+    candidate_neurons,
+     fill_columns,
+    hash_columns,
+    representatives,
+)
+from .families import Family, Pool, build_pool, get_family
+from .memory import check_memory, default_memory_budget
+from .provenance import Provenance, ProvenanceTable
+
+__all__ = ["Dictionary", "dictionary"]
+
+APPROXIMATE = "within 1/(1-eps) of the optimum, eps = max chamber diameter D(X) (paper eq. 16)"
+
+
+@dataclass(eq=False)
+class Dictionary:
+    """A wedge-product dictionary: columns, generator neurons, provenance.
+
+    Attributes
+    ----------
+    K : ndarray (n, p), Fortran order
+        Column ``j`` is neuron ``j`` applied to the training data.
+    weights, biases : ndarray (p, d), (p,)
+        Generator neuron of each column (first-layer neuron for depth 3).
+    outer_sign, thresholds : ndarray (p,)
+        Depth 3 second-layer unit ``(s (u - t))_+``; ``outer_sign`` is 0 for depth 2.
+    normalisers : ndarray (p,)
+        ``||c||_p`` of the unnormalised cross product ``c`` (``||c||_1`` for p=1, the
+        volume ``||c||_2`` for p=2).
+    provenance : ProvenanceTable
+        Per column: generators (sample / difference / basis), anchor, level, orientation,
+        theorem, expression.
+    exact : bool
+        True when the Lasso over ``K`` is exactly the network training problem (p=1, or
+        ``d = 1``); otherwise it is within ``1/(1-eps)`` (see ``approximation``).
+    fit_intercept : bool
+        Whether the formulation has a free, unpenalised output intercept (THEORY.md G4).
+    """
+
+    K: np.ndarray
+    weights: np.ndarray
+    biases: np.ndarray
+    outer_sign: np.ndarray
+    thresholds: np.ndarray
+    normalisers: np.ndarray
+    provenance: ProvenanceTable
+    reg: str
+    bias: bool
+    depth: int
+    theorem: str
+    exact: bool
+    approximation: str
+    fit_intercept: bool
+    rank: int
+    n_candidates: int
+    n_candidates_total: int
+    sampled: bool
+    n_duplicates: int
+    n_zero: int
+    alt_columns: np.ndarray = field(repr=False)
+    alt_provenance: ProvenanceTable = field(repr=False)
+    alt_weights: np.ndarray = field(repr=False)
+    alt_biases: np.ndarray = field(repr=False)
+
+    def candidate_neurons(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(weights, biases)`` of every candidate with a nonzero column, merged duplicates included."""
+        return (np.concatenate([self.weights, self.alt_weights]),
+                np.concatenate([self.biases, self.alt_biases]))
+
+    @property
+    def n_columns(self) -> int:
+        return int(self.K.shape[1])
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.K.shape  # type: ignore[return-value]
+
+    def describe(self, j: int) -> str:
+        """Readable symbolic form of column ``j``, e.g. ``dist+(x, Aff(x3, x17))``."""
+        return self.provenance[j].expression
+
+    def alternatives(self, j: int) -> list[Provenance]:
+        """Other candidates that produced exactly the same column as ``j`` (merged duplicates)."""
+        j = check_positive_int("j", j, minimum=0)
+        if j >= self.n_columns:
+            raise ValueError(f"j must be < n_columns={self.n_columns}; got {j}")
+        return [self.alt_provenance[int(i)] for i in np.flatnonzero(self.alt_columns == j)]
+
+    def transform(self, X) -> np.ndarray:
+        """The columns evaluated on new data ``X`` (shape ``(m, d)`` -> ``(m, p)``)."""
+        Xa = as_float_array("X", X, ndim=2)
+        if Xa.shape[1] != self.weights.shape[1]:
+            raise ValueError(f"X must have {self.weights.shape[1]} features; got {Xa.shape[1]}")
+        Z = np.maximum(Xa @ self.weights.T + self.biases, 0.0)
+        if self.depth == 3:
+            Z = np.maximum(self.outer_sign * (Z - self.thresholds), 0.0)
+        return Z
+
+    def __repr__(self) -> str:
+        n, p = self.K.shape
+        kind = "exact" if self.exact else "approximate (1/(1-eps))"
+        extra = f", sampled {self.n_candidates:,} of {self.n_candidates_total:,} candidates" if self.sampled else ""
+        return (f"Dictionary(n={n}, p={p}, reg={self.reg!r}, bias={self.bias}, depth={self.depth}, "
+                f"{self.theorem}, {kind}, intercept={self.fit_intercept}{extra})")
+
+    def summary(self, max_rows: int = 10) -> str:
+        """A table of the first ``max_rows`` columns with their provenance."""
+        lines = [repr(self), f"{'col':>5}  {'samples':<18} {'norm':>10}  expression"]
+        for j in range(min(max_rows, self.n_columns)):
+            rec = self.provenance[j]
+            lines.append(f"{j:>5}  {str(list(rec.samples)):<18} {self.normalisers[j]:>10.4g}  {rec.expression}")
+        if self.n_columns > max_rows:
+            lines.append(f"  ... {self.n_columns - max_rows} more columns")
+        return "\n".join(lines)
+
+
+def _check_generator(random_state) -> np.random.Generator:
+    if random_state is None or isinstance(random_state, (numbers.Integral, np.random.SeedSequence)):
+        if isinstance(random_state, bool):
+            raise ValueError(f"random_state must be None, an int or a numpy Generator; got {random_state!r}")
+        if isinstance(random_state, numbers.Integral) and random_state < 0:
+            raise ValueError(f"random_state must be a non-negative int; got {random_state}")
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(0, 2**31 - 1))
+    raise ValueError(f"random_state must be None, an int or a numpy Generator; got {type(random_state).__name__}")
+
+
+def _working_coordinates(family: Family, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, int]:
+    """Coordinates to build in: ``Z = (X - center) @ basis.T`` with ``basis`` (r, d).
+
+    p=2 families build in the row space (or, with bias, the affine span) of ``X``
+    (Lemma 23); ``basis`` is ``None`` when that is all of ``R^d``.  p=1 families build in
+    ``R^d`` directly: the ``e_k`` augmentation keeps them exact for rank-deficient data,
+    whereas restricting an l1-normalised neuron to the row space can raise its l1 norm.
+    Returns ``(Z, basis, center, rank)``.
+    """
+    n, d = X.shape
+    center = np.zeros(d)
+    M = X
+    if family.key[1] and family.reduce_rank:
+        center = X.mean(axis=0)
+        M = X - center
+    s = np.linalg.svd(M, compute_uv=False) if min(n, d) else np.zeros(0)
+    tol = (s.max() if s.size else 0.0) * max(n, d) * np.finfo(float).eps
+    r = int(np.sum(s > tol))
+    if not family.reduce_rank or r == d:
+        return X, None, center, (r if family.reduce_rank else int(np.linalg.matrix_rank(X)))
+    _, _, Vt = np.linalg.svd(M, full_matrices=False)
+    basis = Vt[:r]
+    return np.ascontiguousarray(M @ basis.T), basis, center, r
+
+
+def dictionary(
+    X,
+    *,
+    reg: str = "l1",
+    bias: bool = False,
+    depth: int = 2,
+    max_columns: int | None = None,
+    random_state=None,
+    memory_budget: float | None = None,
+    rtol: float = DEFAULT_RTOL,
+) -> Dictionary:
+    """Build the wedge-product dictionary of Theorems 1-5 and 12-17 for data ``X``.
+
+    Parameters
+    ----------
+    X : array_like (n, d)
+        Training samples (rows).
+    reg : {"l1", "l2"}
+        The ``p`` of the weight penalty ``(lam/2) sum(||w_j||_p^2 + a_j^2)``.  ``"l1"`` is exact
+        (Thm 2, 4, 16, 12, 13); ``"l2"`` is within ``1/(1-eps)`` (Thm 3, 5, 15, 17), exact for
+        ``d = 1`` (Thm 1).
+    bias : bool
+        Hidden biases and a free output intercept (``False``: neither, as in Thm 2, 4, 15, 17).
+    depth : {2, 3}
+        Depth 3 is the three-layer dictionary of Thm 12 (no first-layer bias) / Thm 13.
+    max_columns : int, optional
+        Draw a uniform random subset of candidate subsets (both orientations of each, so about
+        ``max_columns`` columns before de-duplication), reproducibly via ``random_state``.
+    random_state : None, int or numpy Generator
+    memory_budget : float, optional
+        Bytes the dictionary may use; default half the memory available now.  A larger
+        request raises :class:`~wedgenet.dictionaries.MemoryBudgetError` before allocating.
+    rtol : float
+        Subsets whose cross product is below ``rtol`` times the product of their norms are
+        dependent and dropped (see :func:`wedgenet.cross`).
+
+    Returns
+    -------
+    Dictionary
+        Columns are de-duplicated (equal columns merged, alternatives kept in
+        ``Dictionary.alternatives``) and all-zero columns dropped.
+    """
+    Xa = as_float_array("X", X, ndim=2)
+    n, d = Xa.shape
+    if n == 0 or d == 0:
+        raise ValueError(f"X must have at least one sample and one feature; got shape {Xa.shape}")
+    check_choice("reg", reg, ("l1", "l2"))
+    if not isinstance(bias, (bool, np.bool_)):
+        raise ValueError(f"bias must be True or False; got {bias!r}")
+    if isinstance(depth, bool) or depth not in (2, 3):
+        raise ValueError(f"depth must be 2 or 3; got {depth!r}")
+    if max_columns is not None:
+        max_columns = check_positive_int("max_columns", max_columns)
+    rng = _check_generator(random_state)
+    rtol = check_nonneg_float("rtol", rtol)
+    budget = default_memory_budget() if memory_budget is None else check_nonneg_float(
+        "memory_budget", memory_budget, strictly_positive=True)
+    family = get_family(reg, bool(bias), int(depth))
+
+    Z, basis, center, rank = _working_coordinates(family, np.ascontiguousarray(Xa))
+    dr = Z.shape[1]
+    theorem = family.theorem(d)
+    exact = family.pnorm == 1 or dr == 1
+    pool = build_pool(family, Z) if dr > 0 else Pool(np.zeros((0, 0)), np.zeros(0, np.int8),
+                                                       np.zeros(0, np.int64), np.zeros(0, np.int64))
+    m = family.n_vectors(dr) if dr > 0 else 0
+    k_sub = family.subset_size(dr) if dr > 0 else 0
+    n_pool = pool.vectors.shape[0]
+    offsets = family.anchor_offsets(n, n_pool, k_sub) if dr > 0 else np.array([0, 0], dtype=object)
+    total = int(offsets[-1])
+    per = 2 if family.depth == 2 else 4 * n
+
+    if total > 0 and max_columns is not None and total * per > max_columns:
+        n_pick = max(1, max_columns // per)
+        sampled = True
+    else:
+        n_pick = total
+        sampled = False
+    bytes_needed = n_pick * per * (8 * n + 8 * (d + 6)) + n_pick * (8 * (dr + k_sub + 4))
+    if total > np.iinfo(np.int64).max:
+        raise ValueError(f"{total:.3e} candidate subsets exceed the int64 index range; reduce n or d")
+    check_memory(f"dictionary(reg={reg!r}, bias={bias}, depth={depth}) on n={n}, d={d}",
+                 bytes_needed, int(budget), count=n_pick * per,
+                 hint="Pass max_columns=... to sample candidate subsets, raise memory_budget=..., "
+                      "or use a streamed dictionary that prices candidates in chunks.")
+
+    if sampled:
+        ids = np.sort(rng.choice(total, size=n_pick, replace=False)).astype(np.int64)
+    else:
+        ids = np.arange(n_pick, dtype=np.int64)
+    if total > 0:
+        T = binomial_table(n_pool, k_sub)
+        anchors_src = np.ascontiguousarray(Xa if family.mode in (MODE_ANCHORED, MODE_BIAS_ONLY) else np.zeros((1, dr)))
+        W_r, b_r, norms, subsets, cand_anchor = candidate_neurons(
+            ids, offsets.astype(np.int64), m, pool.vectors, (pool.kind == 0), anchors_src, family.mode,
+            family.pnorm, T, rtol)
+    else:  # rank 0 (all samples equal, or X = 0 without bias): no hyperplane exists
+        W_r, b_r, norms = np.zeros((0, dr)), np.zeros(0), np.zeros(0)
+        subsets = np.zeros((0, k_sub), dtype=np.int64)
+        cand_anchor = np.zeros(0, dtype=np.int64)
+    valid = norms > 0
+    W_r, b_r, norms, subsets = W_r[valid], b_r[valid], norms[valid], subsets[valid]
+    cand_anchor = cand_anchor[valid] if family.anchored else np.full(int(valid.sum()), -1, np.int64)
+    if basis is not None:
+        W = W_r @ basis
+        b = b_r - W @ center
+    else:
+        W, b = W_r, b_r
+    W = np.ascontiguousarray(W)
+
+    N = W.shape[0]
+    p_all = N * per
+    r = np.random.default_rng(20251123).uniform(0.5, 1.0, (2, n))
+    Xc = np.ascontiguousarray(Xa)
+    depth3 = family.depth == 3
+    h, g, nz, cmax, thr = hash_columns(Xc, W, b, r, depth3)
+
+    # merge equal columns (keeping the lowest index of each group) and drop zero columns
+    scale = float(cmax.max()) if p_all else 1.0
+    order = np.argsort(h, kind="stable")
+    rep = representatives(Xc, W, b, depth3, h, g, order, nz, 1e-10 * max(scale, 1e-300))
+    idx = np.arange(p_all)
+    keep = np.flatnonzero(rep == idx)
+    alts = np.flatnonzero((rep >= 0) & (rep != idx))
+    new_index = np.full(p_all, -1, dtype=np.int64)
+    new_index[keep] = np.arange(keep.size)
+    K_out = np.empty((n, keep.size), order="F")
+    fill_columns(Xc, W, b, depth3, keep, K_out)
+
+    def meta(cols: np.ndarray):
+        t = cols // per
+        within = cols % per
+        if family.depth == 2:
+            orient = np.where(within == 0, 1, -1).astype(np.int8)
+            level = np.full(cols.size, -1, np.int64)
+            outer = np.zeros(cols.size, np.int8)
+        else:
+            so = within // (2 * n)
+            orient = np.where(so == 0, 1, -1).astype(np.int8)
+            level = ((within % (2 * n)) // 2).astype(np.int64)
+            outer = np.where(within % 2 == 0, 1, -1).astype(np.int8)
+        return t, orient, level, outer
+
+    t_keep, o_keep, l_keep, out_keep = meta(keep)
+    table = ProvenanceTable(family, pool, d, subsets[t_keep], cand_anchor[t_keep], l_keep, o_keep,
+                            out_keep, theorem)
+    t_alt, o_alt, l_alt, out_alt = meta(alts)
+    alt_table = ProvenanceTable(family, pool, d, subsets[t_alt], cand_anchor[t_alt], l_alt, o_alt,
+                                out_alt, theorem)
+    return Dictionary(
+        K=K_out,
+        weights=W[t_keep] * o_keep[:, None],
+        biases=b[t_keep] * o_keep,
+        outer_sign=out_keep.astype(np.float64),
+        thresholds=thr[keep],
+        normalisers=norms[t_keep],
+        provenance=table,
+        reg=reg,
+        bias=bool(bias),
+        depth=int(depth),
+        theorem=theorem,
+        exact=bool(exact),
+        approximation="exact" if exact else APPROXIMATE,
+        fit_intercept=family.fit_intercept(),
+        rank=int(rank),
+        n_candidates=int(n_pick),
+        n_candidates_total=int(total),
+        sampled=sampled,
+        n_duplicates=int(alts.size),
+        n_zero=int(np.sum(rep == -2)),
+        alt_columns=new_index[rep[alts]],
+        alt_provenance=alt_table,
+        alt_weights=W[t_alt] * o_alt[:, None],
+        alt_biases=b[t_alt] * o_alt,
+    )
