@@ -24,6 +24,8 @@ from .algebra import (
     wedge,
 )
 from .dictionaries import Dictionary, MemoryBudgetError, dictionary
+from .fitting import fit, fit_path
+from .network import Neuron, WedgeNetwork, load
 
 __version__ = "0.1.0"
 
@@ -33,6 +35,11 @@ __all__ = [
     "MemoryBudgetError",
     "__version__",
     "dictionary",
+    "fit",
+    "fit_path",
+    "load",
+    "Neuron",
+    "WedgeNetwork",
     "blade_indices",
     "combinations_chunk",
     "cross",

@@ -110,6 +110,15 @@ class Dictionary:
             raise ValueError(f"j must be < n_columns={self.n_columns}; got {j}")
         return [self.alt_provenance[int(i)] for i in np.flatnonzero(self.alt_columns == j)]
 
+    def columns(self, idx) -> np.ndarray:
+        """Columns ``K[:, idx]`` (Fortran order), the column-source protocol of the solvers."""
+        return np.asfortranarray(self.K[:, idx])
+
+    def price(self, theta: np.ndarray) -> np.ndarray:
+        """``|K_j^T theta|`` for every column (row norms ``||K_j^T Theta||_2`` for a matrix ``theta``)."""
+        c = self.K.T @ theta
+        return np.abs(c) if c.ndim == 1 else np.linalg.norm(c, axis=1)
+
     def transform(self, X) -> np.ndarray:
         """The columns evaluated on new data ``X`` (shape ``(m, d)`` -> ``(m, p)``)."""
         Xa = as_float_array("X", X, ndim=2)

@@ -1,0 +1,430 @@
+"""Networks whose neurons know the training samples that define them.
+
+A :class:`WedgeNetwork` is the two-layer ReLU network (depth 2)
+
+    f(x) = sum_j a_j (w_j . x + b_j)_+ + t
+
+or, for depth 3 (Thm 12, 13), ``f(x) = sum_j a_j (s_j ((w_j . x + b_j)_+ - t_j))_+ + t``.  It is
+built from a solution of the wedge Lasso: each nonzero ``z_j`` gives one neuron, the column's
+generator ``(w_j, b_j)`` with ``a_j = z_j``, then balanced (THEORY.md section 3):
+``gamma = sqrt(|a_j| / ||w_j||_p)``, ``w <- gamma w``, ``b <- gamma b``, ``a <- a / gamma``, so
+``||w_j||_p = |a_j|`` and the non-convex objective
+
+    L(f(X), y) + (lam/2) * sum_j (||w_j||_p^2 + ||a_j||_2^2)
+
+equals the Lasso objective ``L + lam ||z||_1``.  Files are JSON with base64-encoded float64
+arrays: loading never executes code.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._validation import as_float_array
+
+__all__ = ["Neuron", "WedgeNetwork", "load"]
+
+FORMAT = "wedgenet.WedgeNetwork"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Neuron:
+    """One hidden neuron and its provenance."""
+
+    weight: np.ndarray
+    bias: float
+    output_weight: float | np.ndarray
+    samples: tuple[int, ...]
+    kinds: tuple[str, ...]
+    expression: str
+    theorem: str
+    orientation: int
+    column: int
+    outer_sign: float = 0.0
+    threshold: float = 0.0
+
+    def __repr__(self) -> str:
+        a = self.output_weight
+        a_s = f"{a:+.4g}" if np.ndim(a) == 0 else np.array2string(np.asarray(a), precision=3)
+        return f"Neuron(samples={list(self.samples)}, a={a_s}, {self.expression})"
+
+
+@dataclass(eq=False)
+class WedgeNetwork:
+    """A certified ReLU network from the wedge Lasso (see module docstring)."""
+
+    W1: np.ndarray
+    b1: np.ndarray
+    W2: np.ndarray
+    b2: float | np.ndarray
+    outer_sign: np.ndarray
+    thresholds: np.ndarray
+    depth: int
+    reg: str
+    lam: float
+    loss: str
+    bias: bool
+    provenance: list[dict] = field(repr=False)
+    info: dict = field(default_factory=dict, repr=False)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_solution(cls, dictionary, result, *, lam: float, loss: str) -> WedgeNetwork:
+        """Neurons from the nonzero coefficients of a solver result, balanced."""
+        D = dictionary
+        S = np.asarray(result.support, dtype=np.int64)
+        Z = np.asarray(result.coef, dtype=np.float64)
+        W = D.weights[S].copy()
+        b = D.biases[S].copy()
+        if D.depth == 2:
+            p = 1 if D.reg == "l1" else 2
+            wn = np.linalg.norm(W, ord=p, axis=1)
+            zn = np.abs(Z) if Z.ndim == 1 else np.linalg.norm(Z, axis=1)
+            gamma = np.sqrt(zn / wn)
+            W = W * gamma[:, None]
+            b = b * gamma
+            Z = Z / (gamma if Z.ndim == 1 else gamma[:, None])
+        prov = []
+        for j in S:
+            rec = D.provenance[int(j)]
+            prov.append({"column": int(j), "samples": list(rec.samples), "kinds": list(rec.kinds),
+                         "expression": rec.expression, "theorem": rec.theorem, "orientation": rec.orientation})
+        cert = result.certificate
+        info = {
+            "theorem": D.theorem, "exact": bool(D.exact), "approximation": D.approximation,
+            "solver": result.solver, "converged": bool(result.converged), "n_iter": int(result.n_iter),
+            "primal": cert.primal, "dual": cert.dual, "duality_gap": cert.gap,
+            "relative_gap": cert.relative_gap, "max_violation": cert.max_violation,
+            "n_columns": int(D.n_columns), "n_candidates": int(D.n_candidates),
+            "n_candidates_total": int(D.n_candidates_total), "sampled": bool(D.sampled),
+            "n_train": int(D.K.shape[0]),
+        }
+        return cls(W1=np.ascontiguousarray(W), b1=b, W2=Z, b2=result.intercept,
+                   outer_sign=D.outer_sign[S].copy(), thresholds=D.thresholds[S].copy(), depth=D.depth,
+                   reg=D.reg, lam=float(lam), loss=loss, bias=bool(D.bias), provenance=prov, info=info)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def n_neurons(self) -> int:
+        return int(self.W1.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.W1.shape[1]) if self.W1.ndim == 2 else 0
+
+    @property
+    def duality_gap(self) -> float:
+        """Primal minus dual objective over the whole dictionary (THEORY.md section 5)."""
+        return float(self.info["duality_gap"])
+
+    @property
+    def relative_gap(self) -> float:
+        return float(self.info["relative_gap"])
+
+    @property
+    def max_violation(self) -> float:
+        """``max_j |K_j^T theta| / lam`` over every dictionary column; <= 1 at the optimum."""
+        return float(self.info["max_violation"])
+
+    @property
+    def exact(self) -> bool:
+        """Whether the convex optimum is the global optimum of the network problem (p=1, d=1)."""
+        return bool(self.info["exact"])
+
+    @property
+    def neurons(self) -> list[Neuron]:
+        out = []
+        for j, rec in enumerate(self.provenance):
+            a = self.W2[j] if self.W2.ndim == 1 else self.W2[j].copy()
+            out.append(Neuron(weight=self.W1[j].copy(), bias=float(self.b1[j]), output_weight=a,
+                              samples=tuple(rec["samples"]), kinds=tuple(rec["kinds"]),
+                              expression=rec["expression"], theorem=rec["theorem"],
+                              orientation=int(rec["orientation"]), column=int(rec["column"]),
+                              outer_sign=float(self.outer_sign[j]), threshold=float(self.thresholds[j])))
+        return out
+
+    # ------------------------------------------------------------------ evaluation
+    def hidden(self, X) -> np.ndarray:
+        """Activations of the last hidden layer on ``X`` (shape ``(m, n_neurons)``)."""
+        Xa = as_float_array("X", X, ndim=2)
+        if Xa.shape[1] != self.n_features:
+            raise ValueError(f"X must have {self.n_features} features; got {Xa.shape[1]}")
+        H = np.maximum(Xa @ self.W1.T + self.b1, 0.0)
+        if self.depth == 3:
+            H = np.maximum(self.outer_sign * (H - self.thresholds), 0.0)
+        return H
+
+    def decision_function(self, X) -> np.ndarray:
+        """Network output ``f(X)``: ``(m,)`` for scalar output, ``(m, c)`` for vector output."""
+        return self.hidden(X) @ self.W2 + self.b2
+
+    def predict(self, X) -> np.ndarray:
+        """``f(X)``; for ``logistic``/``hinge`` the sign, for ``softmax`` the class index."""
+        f = self.decision_function(X)
+        if self.loss in ("logistic", "hinge"):
+            return np.where(f >= 0, 1.0, -1.0)
+        if self.loss == "softmax":
+            return np.argmax(f, axis=1)
+        return f
+
+    def penalty(self) -> float:
+        """``(1/2) sum_j (||w_j||_p^2 + ||a_j||_2^2)`` (depth 2); ``sum_j ||w_j||_p ||a_j||`` (depth 3)."""
+        p = 1 if self.reg == "l1" else 2
+        wn = np.linalg.norm(self.W1, ord=p, axis=1) if self.n_neurons else np.zeros(0)
+        an = np.abs(self.W2) if self.W2.ndim == 1 else np.linalg.norm(self.W2, axis=1)
+        if self.depth == 3:
+            return float(np.sum(wn * an))
+        return float(0.5 * np.sum(wn**2 + an**2))
+
+    def objective(self, X, y) -> float:
+        """The non-convex training objective ``L(f(X), y) + (lam/2) sum_j (||w_j||_p^2 + a_j^2)``.
+
+        ``L`` is the network's loss (``squared`` is ``0.5 ||r||^2``, a sum).  For depth 3 the
+        penalty is the Lasso form ``lam sum_j ||w_j||_1 |a_j|`` of Thm 12/13 (unit first-layer
+        neurons, second-layer units ``(s (u - t))_+``).  At a solution this equals the convex
+        objective (THEORY.md section 3).
+        """
+        from .solvers.losses import get_loss
+
+        f = self.decision_function(X)
+        yy = _encode_targets(self.loss, y, f)
+        return float(get_loss(self.loss).value(f, yy) + self.lam * self.penalty())
+
+    # ------------------------------------------------------------------ pruning
+    def prune(self, X, *, rtol: float = 1e-10) -> WedgeNetwork:
+        """An equivalent network with at most ``n + 1`` neurons (Zeger-Pilanci; THEORY.md G8).
+
+        While the activation columns ``h_j`` (scaled by ``|a_j|``) together with the row of
+        ones are linearly dependent, move along a null vector: the outputs and the penalty
+        ``sum_j |a_j| ||w_j||`` stay fixed while one neuron's weight reaches zero.  Depth-2
+        networks with scalar output only.
+        """
+        if self.depth != 2 or self.W2.ndim != 1:
+            raise ValueError("prune supports depth-2 networks with scalar output")
+        H = self.hidden(X)
+        p = 1 if self.reg == "l1" else 2
+        wnorm = np.linalg.norm(self.W1, ord=p, axis=1)
+        # output a_j h_j = sign(a_j) c_j (h_j / ||w_j||) with Lasso magnitude c_j = |a_j| ||w_j||
+        unit = H * np.sign(self.W2) / np.where(wnorm > 0, wnorm, 1.0)
+        c = np.abs(self.W2) * wnorm
+        keep = np.flatnonzero(c > 0)
+        while keep.size > 1:
+            M = np.vstack([unit[:, keep], np.ones((1, keep.size))])
+            _, sv, vt = np.linalg.svd(M, full_matrices=True)
+            rank = int(np.sum(sv > rtol * sv[0]))
+            if rank >= keep.size:
+                break
+            delta = vt[-1]
+            if not np.any(delta > 0):
+                delta = -delta
+            pos = delta > 1e-14 * np.abs(delta).max()
+            step = np.min(c[keep][pos] / delta[pos])
+            c[keep] = c[keep] - step * delta
+            keep = keep[c[keep] > rtol * c[keep].max()]
+        # rebuild balanced neurons with the new magnitudes c_j
+        Wu = self.W1[keep] / wnorm[keep, None]
+        bu = self.b1[keep] / wnorm[keep]
+        g = np.sqrt(c[keep])
+        net = WedgeNetwork(W1=Wu * g[:, None], b1=bu * g, W2=np.sign(self.W2[keep]) * g, b2=self.b2,
+                           outer_sign=self.outer_sign[keep], thresholds=self.thresholds[keep], depth=2,
+                           reg=self.reg, lam=self.lam, loss=self.loss, bias=self.bias,
+                           provenance=[self.provenance[i] for i in keep], info=dict(self.info))
+        net.info["pruned_from"] = self.n_neurons
+        return net
+
+    # ------------------------------------------------------------------ display
+    def summary(self, max_rows: int = 20) -> str:
+        """A table of neurons with their provenance, and the certificate."""
+        i = self.info
+        head = [
+            f"WedgeNetwork: {self.n_neurons} neurons, depth {self.depth}, reg={self.reg}, loss={self.loss}, "
+            f"lam={self.lam:g}, bias={self.bias} ({i.get('theorem', '?')})",
+            f"certificate: duality gap {self.duality_gap:.3g} (relative {self.relative_gap:.3g}), "
+            f"max dual violation {self.max_violation:.6f} over {i.get('n_columns', 0):,} columns; "
+            + ("globally optimal (exact formulation)" if self.exact else i.get("approximation", "")),
+            f"{'#':>3}  {'a':>10}  {'samples':<16} expression",
+        ]
+        for j, rec in enumerate(self.provenance[:max_rows]):
+            a = self.W2[j]
+            a_s = f"{a:+10.4g}" if np.ndim(a) == 0 else f"{np.linalg.norm(a):10.4g}"
+            head.append(f"{j:>3}  {a_s}  {str(rec['samples']):<16} {rec['expression']}")
+        if self.n_neurons > max_rows:
+            head.append(f"  ... {self.n_neurons - max_rows} more neurons")
+        return "\n".join(head)
+
+    def __repr__(self) -> str:
+        return (f"WedgeNetwork(n_neurons={self.n_neurons}, depth={self.depth}, reg={self.reg!r}, "
+                f"loss={self.loss!r}, lam={self.lam:g}, duality_gap={self.info.get('duality_gap', float('nan')):.3g})")
+
+    # ------------------------------------------------------------------ torch
+    def to_torch(self):
+        """An ``nn.Sequential`` with the same predictions (``decision_function``); needs the torch extra."""
+        try:
+            import torch
+            from torch import nn
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError("to_torch needs PyTorch: pip install 'wedgenet[torch]'") from exc
+        m, d = self.W1.shape
+        c = 1 if self.W2.ndim == 1 else self.W2.shape[1]
+        dt = torch.float64
+        first = nn.Linear(d, m, dtype=dt)
+        with torch.no_grad():
+            first.weight.copy_(torch.from_numpy(self.W1))
+            first.bias.copy_(torch.from_numpy(self.b1))
+        layers: list = [first, nn.ReLU()]
+        if self.depth == 3:
+            mid = nn.Linear(m, m, dtype=dt)
+            with torch.no_grad():
+                mid.weight.copy_(torch.diag(torch.from_numpy(self.outer_sign)))
+                mid.bias.copy_(torch.from_numpy(-self.outer_sign * self.thresholds))
+            layers += [mid, nn.ReLU()]
+        last = nn.Linear(m, c, dtype=dt)
+        with torch.no_grad():
+            last.weight.copy_(torch.from_numpy(np.asarray(self.W2, dtype=np.float64).reshape(m, c).T.copy()))
+            last.bias.copy_(torch.from_numpy(np.atleast_1d(np.asarray(self.b2, dtype=np.float64)).copy()))
+        layers.append(last)
+        if c == 1:
+            layers.append(nn.Flatten(0))
+        return nn.Sequential(*layers)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path) -> Path:
+        """Write the network as JSON (arrays as base64 float64); the round trip is exact."""
+        path = Path(path)
+        doc = {
+            "format": FORMAT, "version": FORMAT_VERSION,
+            "params": {"depth": self.depth, "reg": self.reg, "lam": self.lam, "loss": self.loss, "bias": self.bias},
+            "arrays": {k: _encode(np.asarray(getattr(self, k), dtype=np.float64))
+                       for k in ("W1", "b1", "W2", "b2", "outer_sign", "thresholds")},
+            "provenance": self.provenance,
+            "info": self.info,
+        }
+        path.write_text(json.dumps(doc, indent=1, allow_nan=False))
+        return path
+
+
+def _encode(a: np.ndarray) -> dict:
+    return {"dtype": "float64", "shape": list(a.shape),
+            "data": base64.b64encode(np.ascontiguousarray(a, dtype="<f8").tobytes()).decode("ascii")}
+
+
+def _decode(name: str, obj: Any) -> np.ndarray:
+    if not isinstance(obj, dict) or set(obj) != {"dtype", "shape", "data"}:
+        raise ValueError(f"model file: array {name!r} must be an object with dtype, shape, data")
+    if obj["dtype"] != "float64":
+        raise ValueError(f"model file: array {name!r} has unsupported dtype {obj['dtype']!r}")
+    shape = obj["shape"]
+    if not isinstance(shape, list) or len(shape) > 2 or not all(
+            isinstance(s, int) and not isinstance(s, bool) and 0 <= s <= 10**9 for s in shape):
+        raise ValueError(f"model file: array {name!r} has an invalid shape {shape!r}")
+    if not isinstance(obj["data"], str):
+        raise ValueError(f"model file: array {name!r} data must be a base64 string")
+    try:
+        raw = base64.b64decode(obj["data"].encode("ascii"), validate=True)
+    except (ValueError, UnicodeEncodeError) as exc:
+        raise ValueError(f"model file: array {name!r} is not valid base64 ({exc})") from None
+    if len(raw) != 8 * math.prod(shape):
+        raise ValueError(f"model file: array {name!r} has {len(raw)} bytes, expected {8 * math.prod(shape)}")
+    arr = np.frombuffer(raw, dtype="<f8").reshape(shape).astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"model file: array {name!r} contains NaN or infinite values")
+    return arr
+
+
+def _encode_targets(loss: str, y, f: np.ndarray) -> np.ndarray:
+    """Targets in the loss's encoding (one-hot for softmax integer labels)."""
+    if loss == "softmax":
+        ya = np.asarray(y)
+        if ya.ndim == 1:
+            Y = np.zeros_like(f)
+            Y[np.arange(ya.size), ya.astype(int)] = 1.0
+            return Y
+    ya = as_float_array("y", y, min_ndim=1)
+    if ya.shape[0] != f.shape[0]:
+        raise ValueError(f"y has {ya.shape[0]} rows but X has {f.shape[0]}")
+    return ya
+
+
+_PARAM_TYPES = {"depth": int, "reg": str, "lam": float, "loss": str, "bias": bool}
+
+
+def load(path) -> WedgeNetwork:
+    """Read a network written by :meth:`WedgeNetwork.save`.
+
+    The file is parsed as JSON and validated field by field; a malformed or hostile file raises
+    ``ValueError`` naming what is wrong, and nothing in it is executed.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"model file {str(path)!r} does not exist")
+    if path.stat().st_size > 2**31:
+        raise ValueError(f"model file {str(path)!r} is larger than 2 GiB")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ValueError(f"model file {str(path)!r} is not valid JSON: {exc}") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ValueError(f"model file {str(path)!r} is not a wedgenet network (format must be {FORMAT!r})")
+    if doc.get("version") != FORMAT_VERSION:
+        raise ValueError(f"model file: unsupported version {doc.get('version')!r} (expected {FORMAT_VERSION})")
+    params = doc.get("params")
+    if not isinstance(params, dict) or set(params) != set(_PARAM_TYPES):
+        raise ValueError(f"model file: params must have exactly the keys {sorted(_PARAM_TYPES)}")
+    for k, typ in _PARAM_TYPES.items():
+        v = params[k]
+        ok = isinstance(v, typ) and not (typ in (int, float) and isinstance(v, bool))
+        if typ is float and isinstance(v, int) and not isinstance(v, bool):
+            ok = True
+        if not ok:
+            raise ValueError(f"model file: params.{k} must be {typ.__name__}; got {v!r}")
+    if params["depth"] not in (2, 3) or params["reg"] not in ("l1", "l2") or params["loss"] not in (
+            "squared", "logistic", "hinge", "softmax") or not (params["lam"] > 0 and math.isfinite(params["lam"])):
+        raise ValueError(f"model file: invalid params {params!r}")
+    arrays = doc.get("arrays")
+    names = ("W1", "b1", "W2", "b2", "outer_sign", "thresholds")
+    if not isinstance(arrays, dict) or set(arrays) != set(names):
+        raise ValueError(f"model file: arrays must have exactly the keys {list(names)}")
+    A = {k: _decode(k, arrays[k]) for k in names}
+    m = A["W1"].shape[0] if A["W1"].ndim == 2 else -1
+    if m < 0 or A["b1"].shape != (m,) or A["W2"].shape[:1] != (m,) or A["outer_sign"].shape != (m,) \
+            or A["thresholds"].shape != (m,) or A["b2"].shape != A["W2"].shape[1:]:
+        raise ValueError("model file: array shapes are inconsistent "
+                         + ", ".join(f"{k}{tuple(v.shape)}" for k, v in A.items()))
+    prov = doc.get("provenance")
+    if not isinstance(prov, list) or len(prov) != m:
+        raise ValueError(f"model file: provenance must be a list of {m} records")
+    for rec in prov:
+        _check_record(rec)
+    info = doc.get("info", {})
+    if not isinstance(info, dict) or not all(isinstance(k, str) and isinstance(v, (str, int, float, bool))
+                                             for k, v in info.items()):
+        raise ValueError("model file: info must map names to plain numbers, strings or booleans")
+    b2 = float(A["b2"]) if A["b2"].ndim == 0 else A["b2"]
+    return WedgeNetwork(W1=A["W1"], b1=A["b1"], W2=A["W2"], b2=b2, outer_sign=A["outer_sign"],
+                        thresholds=A["thresholds"], depth=params["depth"], reg=params["reg"],
+                        lam=float(params["lam"]), loss=params["loss"], bias=params["bias"], provenance=prov, info=info)
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"model file contains the non-JSON constant {name}")
+
+
+def _check_record(rec: Any) -> None:
+    keys = {"column": int, "samples": list, "kinds": list, "expression": str, "theorem": str, "orientation": int}
+    if not isinstance(rec, dict) or set(rec) != set(keys):
+        raise ValueError(f"model file: each provenance record must have exactly the keys {sorted(keys)}")
+    for k, typ in keys.items():
+        if not isinstance(rec[k], typ) or isinstance(rec[k], bool):
+            raise ValueError(f"model file: provenance field {k!r} must be {typ.__name__}")
+    if not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in rec["samples"]):
+        raise ValueError("model file: provenance samples must be non-negative integers")
+    if not all(isinstance(s, str) for s in rec["kinds"]):
+        raise ValueError("model file: provenance kinds must be strings")

@@ -1,0 +1,33 @@
+"""Convex solvers for the wedge Lasso, with certificates of global optimality."""
+
+from .backends import BACKENDS, Backend, FullSolve, WorkingSet, get_backend, register_backend
+from .base import Certificate, ColumnSource, ExplicitColumns, LassoProblem, SolverResult, certify, penalty
+from .inner import INNER_SOLVERS, CvxpyClarabel, SklearnCD, inner_solver_for
+from .losses import LOSSES, HingeLoss, LogisticLoss, Loss, SoftmaxLoss, SquaredLoss, get_loss
+
+__all__ = [
+    "BACKENDS",
+    "INNER_SOLVERS",
+    "LOSSES",
+    "Backend",
+    "Certificate",
+    "ColumnSource",
+    "CvxpyClarabel",
+    "ExplicitColumns",
+    "FullSolve",
+    "HingeLoss",
+    "LassoProblem",
+    "LogisticLoss",
+    "Loss",
+    "SklearnCD",
+    "SoftmaxLoss",
+    "SolverResult",
+    "SquaredLoss",
+    "WorkingSet",
+    "certify",
+    "get_backend",
+    "get_loss",
+    "inner_solver_for",
+    "penalty",
+    "register_backend",
+]

@@ -1,0 +1,164 @@
+"""Solver back-ends behind one interface, registered by name.
+
+``solve(problem, tol=..., max_iter=..., verbose=...) -> SolverResult``; every result carries a
+certificate computed by pricing *every* column of the problem (THEORY.md section 5).
+
+* ``"working_set"`` (default, ``"auto"``): column generation.  Price all columns by
+  ``K^T theta``, add the violators ``|K_j^T theta| > lam`` to a working set, solve the small
+  restricted problem with a fast restricted solver (scikit-learn coordinate descent for the
+  squared loss, cvxpy + Clarabel otherwise), and repeat until the dual point is feasible for
+  the whole dictionary and the duality gap is below ``tol``.
+* ``"cvxpy"``: the full problem with cvxpy + Clarabel (the reference; slow on large ``K``).
+* ``"sklearn"``: the full problem with scikit-learn's coordinate descent (squared loss only).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from .base import LassoProblem, SolverResult, certify
+from .inner import CvxpyClarabel, SklearnCD, inner_solver_for
+
+__all__ = ["BACKENDS", "Backend", "FullSolve", "WorkingSet", "get_backend", "register_backend"]
+
+BACKENDS: dict[str, Backend] = {}
+
+
+class Backend:
+    name = "backend"
+
+    def supports(self, problem: LassoProblem) -> bool:
+        return True
+
+    def solve(self, problem: LassoProblem, *, tol: float = 1e-6, max_iter: int = 100,
+              verbose: bool = False) -> SolverResult:
+        raise NotImplementedError
+
+
+def register_backend(backend: Backend) -> Backend:
+    BACKENDS[backend.name] = backend
+    return backend
+
+
+def get_backend(name: str, problem: LassoProblem) -> Backend:
+    key = "working_set" if name == "auto" else name
+    if key not in BACKENDS:
+        raise ValueError(f"solver must be 'auto' or one of {tuple(BACKENDS)}; got {name!r}")
+    be = BACKENDS[key]
+    if not be.supports(problem):
+        raise ValueError(f"solver={name!r} does not support loss={problem.loss.name!r}; use solver='auto'")
+    return be
+
+
+def _warn_if_not_converged(res: SolverResult, tol: float) -> None:
+    if not res.converged:
+        warnings.warn(
+            f"{res.solver}: relative duality gap {res.certificate.relative_gap:.3g} > tol={tol:g} "
+            f"(max dual violation {res.certificate.max_violation:.6g}); raise max_iter or loosen tol",
+            ConvergenceWarning, stacklevel=3)
+
+
+class FullSolve(Backend):
+    """Solve over all columns at once with one restricted solver."""
+
+    def __init__(self, name: str, inner) -> None:
+        self.name = name
+        self.inner = inner
+
+    def supports(self, problem):
+        return self.inner.supports(problem.loss, problem.group)
+
+    def solve(self, problem, *, tol=1e-6, max_iter=100, verbose=False):
+        idx = np.arange(problem.columns.n_columns)
+        sol = self.inner.solve(problem.columns.columns(idx), problem.y, problem.lam, problem.loss, problem.intercept)
+        nz = _nonzero_rows(sol.coef)
+        cert, theta = certify(problem, idx[nz], sol.coef[nz], sol.intercept, sol.theta)
+        res = SolverResult(idx[nz], sol.coef[nz], sol.intercept, cert, cert.relative_gap <= tol, 1, self.name, theta)
+        _warn_if_not_converged(res, tol)
+        return res
+
+
+def _nonzero_rows(coef: np.ndarray, rtol: float = 0.0) -> np.ndarray:
+    mag = np.abs(coef) if coef.ndim == 1 else np.linalg.norm(coef, axis=1)
+    if mag.size == 0:
+        return mag.astype(bool)
+    return mag > rtol * mag.max() if rtol else mag > 0
+
+
+class WorkingSet(Backend):
+    """Column generation with a restricted solver; certified over the whole dictionary."""
+
+    name = "working_set"
+
+    def __init__(self, initial: int = 32, grow: int = 64) -> None:
+        self.initial = initial
+        self.grow = grow
+
+    def solve(self, problem, *, tol=1e-6, max_iter=100, verbose=False, inner=None, warm_start=None):
+        """Column generation; ``warm_start`` (a previous result) seeds the working set."""
+        inner = inner or inner_solver_for(problem.loss, problem.group)
+        p = problem.columns.n_columns
+        y = problem.y
+        icpt0 = problem.loss.intercept_only(y) if problem.intercept else (
+            np.zeros(y.shape[1]) if y.ndim == 2 else 0.0)
+        empty = np.zeros((0,) + y.shape[1:])
+        cert, theta = certify(problem, np.zeros(0, dtype=np.int64), empty, icpt0)
+        history = [cert]
+        if cert.max_violation <= 1.0 + tol:  # the zero network is optimal
+            res = SolverResult(np.zeros(0, dtype=np.int64), empty, icpt0, cert, cert.relative_gap <= tol, 0,
+                               self.name, theta, history)
+            _warn_if_not_converged(res, tol)
+            return res
+        scores = problem.columns.price(theta)
+        ws = np.argsort(-scores, kind="stable")[: min(self.initial, p)]
+        coef = np.zeros((0,) + y.shape[1:])
+        if warm_start is not None and warm_start.support.size:
+            ws = np.union1d(ws, warm_start.support)
+            coef = np.zeros((ws.size,) + y.shape[1:])
+            coef[np.searchsorted(ws, warm_start.support)] = warm_start.coef
+        ws = np.sort(ws)
+        if coef.shape[0] != ws.size:
+            coef = np.zeros((ws.size,) + y.shape[1:])
+        support, coef_s, icpt = np.zeros(0, dtype=np.int64), empty, icpt0
+        t0 = time.perf_counter()
+        it = 0
+        tightened = False
+        for it in range(1, max_iter + 1):
+            sol = inner.solve(problem.columns.columns(ws), y, problem.lam, problem.loss, problem.intercept,
+                              init=coef if inner.warm_starts else None)
+            coef, icpt = sol.coef, sol.intercept
+            nz = _nonzero_rows(coef, inner.zero_rtol)
+            support, coef_s = ws[nz], coef[nz]
+            cert, theta = certify(problem, support, coef_s, icpt, sol.theta)
+            history.append(cert)
+            if verbose:
+                print(f"[working set] iter {it}: |ws|={ws.size} support={support.size} {cert} "
+                      f"({time.perf_counter() - t0:.2f}s)")
+            if cert.relative_gap <= tol and cert.max_violation <= 1.0 + 1e-6:
+                break
+            scores = problem.columns.price(theta)
+            scores[support] = -np.inf
+            cand = np.flatnonzero(scores > problem.lam * (1.0 + 1e-9))
+            if cand.size == 0:
+                # dual feasible but the gap is not closed: solve the restricted problem more precisely
+                if inner.fallback is not None and not tightened:
+                    inner, tightened = inner.fallback, True
+                    continue
+                break
+            add = cand[np.argsort(-scores[cand], kind="stable")[: max(self.grow, support.size)]]
+            ws_new = np.union1d(support, add)
+            coef_new = np.zeros((ws_new.size,) + y.shape[1:])
+            coef_new[np.searchsorted(ws_new, support)] = coef_s
+            ws, coef = ws_new, coef_new
+        res = SolverResult(support, coef_s, icpt, cert, cert.relative_gap <= tol, it, self.name, theta, history)
+        _warn_if_not_converged(res, tol)
+        return res
+
+
+register_backend(WorkingSet())
+register_backend(FullSolve("cvxpy", CvxpyClarabel()))
+register_backend(FullSolve("sklearn", SklearnCD()))

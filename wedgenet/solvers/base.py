@@ -1,0 +1,170 @@
+"""The solver layer's objects: a Lasso problem over a column source, results, certificates.
+
+A *column source* is anything with ``n_columns``, ``columns(idx) -> (n, k)`` and
+``price(theta) -> (p,)`` (``|K_j^T theta|``, or ``||K_j^T Theta||_2`` for matrix ``theta``).
+Solvers see only that protocol: they do not know which theorem built the columns.
+
+The problem is the Lasso of THEORY.md section 3,
+
+    P(z, t) = L(K z + 1 t; y) + lam * R(z),   R = ||z||_1 or sum_j ||Z_j||_2 (vector output),
+
+which has the same optimal value as the ReLU network objective with the ``(lam/2)`` penalty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from .losses import Loss
+
+__all__ = [
+    "ColumnSource",
+    "ExplicitColumns",
+    "LassoProblem",
+    "Certificate",
+    "SolverResult",
+    "certify",
+    "penalty",
+]
+
+
+@runtime_checkable
+class ColumnSource(Protocol):
+    n_columns: int
+
+    def columns(self, idx: np.ndarray) -> np.ndarray: ...
+
+    def price(self, theta: np.ndarray) -> np.ndarray: ...
+
+
+class ExplicitColumns:
+    """A dense matrix ``K`` as a column source."""
+
+    def __init__(self, K: np.ndarray) -> None:
+        self.K = np.asfortranarray(K, dtype=np.float64)
+        self.n_columns = int(self.K.shape[1])
+
+    def columns(self, idx: np.ndarray) -> np.ndarray:
+        return np.asfortranarray(self.K[:, idx])
+
+    def price(self, theta: np.ndarray) -> np.ndarray:
+        return price_matrix(self.K, theta)
+
+
+def price_matrix(K: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """``|K^T theta|`` for a vector ``theta``; row norms ``||K^T Theta||_2`` for a matrix."""
+    c = K.T @ theta
+    return np.abs(c) if c.ndim == 1 else np.linalg.norm(c, axis=1)
+
+
+def penalty(coef: np.ndarray) -> float:
+    """``||z||_1`` for a vector, ``sum_j ||Z_j||_2`` over rows for a matrix."""
+    if coef.size == 0:
+        return 0.0
+    return float(np.abs(coef).sum() if coef.ndim == 1 else np.linalg.norm(coef, axis=1).sum())
+
+
+@dataclass(eq=False)
+class LassoProblem:
+    """``min_z,t L(K z + 1 t; y) + lam R(z)`` over a column source."""
+
+    columns: ColumnSource
+    y: np.ndarray
+    lam: float
+    loss: Loss
+    intercept: bool
+
+    @property
+    def group(self) -> bool:
+        return self.y.ndim == 2
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.y.shape[0])
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """Optimality certificate of a solution over the *whole* dictionary (THEORY.md section 5).
+
+    ``max_violation = max_j |K_j^T theta| / lam`` for the loss's dual point
+    ``theta = -grad L(pred)``: the solution is optimal iff it is <= 1.  ``dual`` is the dual
+    objective at ``theta`` scaled into the feasible set, so ``gap = primal - dual >= 0`` bounds
+    the suboptimality of ``primal``.
+    """
+
+    primal: float
+    dual: float
+    gap: float
+    relative_gap: float
+    max_violation: float
+    n_columns_priced: int
+
+    def __str__(self) -> str:
+        return (f"primal {self.primal:.10g}, dual {self.dual:.10g}, gap {self.gap:.3g} "
+                f"(relative {self.relative_gap:.3g}), max dual violation {self.max_violation:.6f} "
+                f"over {self.n_columns_priced:,} columns")
+
+
+@dataclass(eq=False)
+class SolverResult:
+    """A solution in support form: ``coef[k]`` multiplies column ``support[k]``."""
+
+    support: np.ndarray
+    coef: np.ndarray
+    intercept: np.ndarray | float
+    certificate: Certificate
+    converged: bool
+    n_iter: int
+    solver: str
+    theta: np.ndarray = field(repr=False)
+    history: list = field(default_factory=list, repr=False)
+
+    @property
+    def objective(self) -> float:
+        return self.certificate.primal
+
+    def dense_coef(self, p: int) -> np.ndarray:
+        shape = (p,) if self.coef.ndim == 1 else (p, self.coef.shape[1])
+        out = np.zeros(shape)
+        out[self.support] = self.coef
+        return out
+
+
+def predictions(problem: LassoProblem, support: np.ndarray, coef: np.ndarray, intercept) -> np.ndarray:
+    """``K_S coef + 1 t``."""
+    n = problem.n_samples
+    shape = (n,) if problem.y.ndim == 1 else (n, problem.y.shape[1])
+    pred = np.zeros(shape) + intercept
+    if support.size:
+        pred = pred + problem.columns.columns(support) @ coef
+    return pred
+
+
+def certify(problem: LassoProblem, support: np.ndarray, coef: np.ndarray, intercept,
+            theta: np.ndarray | None = None) -> tuple[Certificate, np.ndarray]:
+    """Primal value, dual point, dual value and gap of a solution, pricing *every* column.
+
+    ``theta`` defaults to ``-grad L(pred)``; with an intercept, its mean is removed when the
+    loss is squared (a feasible direction of its unconstrained dual domain).
+    """
+    loss = problem.loss
+    lam = problem.lam
+    pred = predictions(problem, support, coef, intercept)
+    primal = loss.value(pred, problem.y) + lam * penalty(coef)
+    if theta is None:
+        theta = -loss.gradient(pred, problem.y)
+        if problem.intercept and loss.name == "squared":
+            theta = theta - theta.mean(axis=0)
+    scores = problem.columns.price(theta)
+    m = float(scores.max()) if scores.size else 0.0
+    scale = 1.0 if m <= lam else lam / m
+    dual = loss.dual_value(scale * theta, problem.y)
+    gap = max(primal - dual, 0.0)
+    cert = Certificate(primal=float(primal), dual=float(dual), gap=float(gap),
+                       relative_gap=float(gap / max(abs(primal), 1e-300)), max_violation=m / lam,
+                       n_columns_priced=int(scores.size))
+    return cert, theta
