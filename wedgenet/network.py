@@ -354,6 +354,7 @@ def _encode_targets(loss: str, y, f: np.ndarray) -> np.ndarray:
 
 
 _PARAM_TYPES = {"depth": int, "reg": str, "lam": float, "loss": str, "bias": bool}
+_DOC_KEYS = {"format", "version", "params", "arrays", "provenance", "info"}
 
 
 def load(path) -> WedgeNetwork:
@@ -369,12 +370,16 @@ def load(path) -> WedgeNetwork:
         raise ValueError(f"model file {str(path)!r} is larger than 2 GiB")
     try:
         doc = json.loads(path.read_text(encoding="utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, NaN, int too long
         raise ValueError(f"model file {str(path)!r} is not valid JSON: {exc}") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ValueError(f"model file {str(path)!r} is not a wedgenet network (format must be {FORMAT!r})")
-    if doc.get("version") != FORMAT_VERSION:
-        raise ValueError(f"model file: unsupported version {doc.get('version')!r} (expected {FORMAT_VERSION})")
+    version = doc.get("version")
+    if type(version) is not int or version != FORMAT_VERSION:  # bool and float 1.0 are not version 1
+        raise ValueError(f"model file: unsupported version {version!r} (expected {FORMAT_VERSION})")
+    if set(doc) != _DOC_KEYS:
+        raise ValueError(f"model file: the document must have exactly the keys {sorted(_DOC_KEYS)}; "
+                         f"got {sorted(doc)}")
     params = doc.get("params")
     if not isinstance(params, dict) or set(params) != set(_PARAM_TYPES):
         raise ValueError(f"model file: params must have exactly the keys {sorted(_PARAM_TYPES)}")
