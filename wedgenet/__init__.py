@@ -24,6 +24,7 @@ from .algebra import (
     wedge,
 )
 from .dictionaries import Dictionary, MemoryBudgetError, dictionary
+from .estimators import WedgeClassifier, WedgeRegressor
 from .fitting import fit, fit_path
 from .network import Neuron, WedgeNetwork, load
 
@@ -40,6 +41,8 @@ __all__ = [
     "load",
     "Neuron",
     "WedgeNetwork",
+    "WedgeClassifier",
+    "WedgeRegressor",
     "blade_indices",
     "combinations_chunk",
     "cross",

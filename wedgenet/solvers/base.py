@@ -145,20 +145,26 @@ def predictions(problem: LassoProblem, support: np.ndarray, coef: np.ndarray, in
 
 
 def certify(problem: LassoProblem, support: np.ndarray, coef: np.ndarray, intercept,
-            theta: np.ndarray | None = None) -> tuple[Certificate, np.ndarray]:
+            theta: np.ndarray | None = None) -> tuple[Certificate, np.ndarray, np.ndarray | float]:
     """Primal value, dual point, dual value and gap of a solution, pricing *every* column.
 
-    ``theta`` defaults to ``-grad L(pred)``; with an intercept, its mean is removed when the
-    loss is squared (a feasible direction of its unconstrained dual domain).
+    With a free intercept, the intercept is first re-fitted for the fixed ``z`` (smooth
+    losses; it can only lower the primal), and the dual point is projected onto
+    ``1^T theta = 0`` inside the loss's dual domain, so the dual value is a valid lower bound.
+    ``theta`` defaults to ``-grad L(pred)`` (a solver may supply its own, e.g. hinge duals).
+    Returns the certificate, the dual point and the (possibly re-fitted) intercept.
     """
     loss = problem.loss
     lam = problem.lam
-    pred = predictions(problem, support, coef, intercept)
+    pred0 = predictions(problem, support, coef, 0.0)
+    if problem.intercept:
+        intercept = loss.refit_intercept(pred0, problem.y, intercept)
+    pred = pred0 + intercept
     primal = loss.value(pred, problem.y) + lam * penalty(coef)
     if theta is None:
         theta = -loss.gradient(pred, problem.y)
-        if problem.intercept and loss.name == "squared":
-            theta = theta - theta.mean(axis=0)
+    if problem.intercept:
+        theta = loss.project_dual(theta, problem.y)
     scores = problem.columns.price(theta)
     m = float(scores.max()) if scores.size else 0.0
     scale = 1.0 if m <= lam else lam / m
@@ -167,4 +173,4 @@ def certify(problem: LassoProblem, support: np.ndarray, coef: np.ndarray, interc
     cert = Certificate(primal=float(primal), dual=float(dual), gap=float(gap),
                        relative_gap=float(gap / max(abs(primal), 1e-300)), max_violation=m / lam,
                        n_columns_priced=int(scores.size))
-    return cert, theta
+    return cert, theta, intercept

@@ -6,6 +6,8 @@ Plug-ins, chosen by capability (``supports(loss, group)``), never by an ``if`` c
   is the default: wedge dictionaries are very coherent (neighbouring hyperplanes give nearly
   equal columns), and on the small restricted problems an interior-point method reaches a
   1e-10 gap in a few dozen iterations where coordinate descent can stall.  OSQP is never used.
+* :class:`SklearnLiblinear` — scikit-learn's liblinear for the l1 logistic loss (the precise
+  fallback when Clarabel's exponential cone stalls).
 * :class:`SklearnCD` — scikit-learn's coordinate descent (``Lasso`` / ``MultiTaskLasso``) for the
   squared loss: ``alpha = lam / n`` turns its ``(1/2n)||r||^2 + alpha R`` into ``0.5||r||^2 + lam R``.
 """
@@ -19,7 +21,7 @@ import numpy as np
 
 from .losses import Loss
 
-__all__ = ["InnerSolution", "SklearnCD", "CvxpyClarabel", "INNER_SOLVERS", "inner_solver_for"]
+__all__ = ["InnerSolution", "SklearnCD", "SklearnLiblinear", "CvxpyClarabel", "INNER_SOLVERS", "inner_solver_for"]
 
 CLARABEL_SETTINGS = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10, "max_iter": 500}
 
@@ -42,10 +44,6 @@ class SklearnCD:
     name = "sklearn-cd"
     warm_starts = True
     zero_rtol = 0.0
-
-    @property
-    def fallback(self):
-        return CvxpyClarabel()
 
     def supports(self, loss: Loss, group: bool) -> bool:
         return loss.name == "squared"
@@ -80,7 +78,6 @@ class CvxpyClarabel:
     name = "cvxpy-clarabel"
     warm_starts = False
     zero_rtol = 1e-9
-    fallback = None
 
     def supports(self, loss: Loss, group: bool) -> bool:
         return True
@@ -125,12 +122,54 @@ class CvxpyClarabel:
         return InnerSolution(coef, icpt, theta, str(prob.status))
 
 
-INNER_SOLVERS: list = [CvxpyClarabel(), SklearnCD()]
+class SklearnLiblinear:
+    """scikit-learn's liblinear (l1-regularised logistic regression, Newton coordinate descent).
+
+    ``C = 1 / lam`` turns its ``C sum(log-loss) + ||w||_1`` into ``L + lam ||z||_1``.  liblinear
+    penalises the intercept as a feature of value ``intercept_scaling``; with a large scaling
+    that penalty is negligible, and the certificate re-fits the intercept exactly.  Accurate
+    where Clarabel's exponential cone stalls at ~1e-6, so it is the logistic fallback.
+    """
+
+    name = "sklearn-liblinear"
+    warm_starts = False
+    zero_rtol = 0.0
+
+    def supports(self, loss: Loss, group: bool) -> bool:
+        return loss.name == "logistic" and not group
+
+    def solve(self, K: np.ndarray, y: np.ndarray, lam: float, loss: Loss, intercept: bool,
+              init: np.ndarray | None = None, tol: float = 1e-12, max_iter: int = 100_000) -> InnerSolution:
+        import sklearn
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.linear_model import LogisticRegression
+
+        # scikit-learn 1.8 replaced penalty="l1" by l1_ratio=1
+        l1 = {"l1_ratio": 1.0} if tuple(int(v) for v in sklearn.__version__.split(".")[:2]) >= (1, 8) else {
+            "penalty": "l1"}
+        model = LogisticRegression(C=1.0 / lam, solver="liblinear", fit_intercept=intercept, intercept_scaling=1e6,
+                                   tol=tol, max_iter=max_iter, **l1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(K, y)
+        return InnerSolution(model.coef_[0].copy(), float(model.intercept_[0]) if intercept else 0.0, None, "ok")
 
 
-def inner_solver_for(loss: Loss, group: bool, prefer: str | None = None):
-    """The first registered restricted solver that supports the loss (or the one named ``prefer``)."""
-    for s in INNER_SOLVERS:
+INNER_SOLVERS: list = [CvxpyClarabel(), SklearnLiblinear(), SklearnCD()]
+
+
+def inner_solver_for(loss: Loss, group: bool, prefer: str | None = None, after=None):
+    """The first registered restricted solver that supports the loss.
+
+    ``prefer`` picks one by name; ``after`` returns the next supporting solver after the given
+    one (the fallback when a restricted solve is not accurate enough), or ``None``.
+    """
+    pool = INNER_SOLVERS
+    if after is not None:
+        names = [s.name for s in pool]
+        pool = pool[names.index(after.name) + 1:] if after.name in names else []
+        return next((s for s in pool if s.supports(loss, group)), None)
+    for s in pool:
         if (prefer is None or s.name == prefer) and s.supports(loss, group):
             return s
     raise ValueError(f"no restricted solver supports loss={loss.name!r} (group={group}); prefer={prefer!r}")

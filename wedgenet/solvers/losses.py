@@ -47,6 +47,18 @@ class Loss:
         """The optimal intercept when ``z = 0``."""
         raise NotImplementedError
 
+    def refit_intercept(self, pred0: np.ndarray, y: np.ndarray, t):
+        """The optimal intercept ``t`` for fixed ``pred0 = K z`` (smooth losses); else ``t`` unchanged.
+
+        At that ``t`` the dual point ``-grad L`` sums to zero, as the intercept's dual
+        constraint ``1^T theta = 0`` requires.
+        """
+        return t
+
+    def project_dual(self, theta: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """A point of the loss's dual domain with ``1^T theta = 0`` (for a free intercept)."""
+        return theta
+
 
 @dataclass(frozen=True)
 class SquaredLoss(Loss):
@@ -71,6 +83,12 @@ class SquaredLoss(Loss):
 
     def intercept_only(self, y):
         return y.mean(axis=0)
+
+    def refit_intercept(self, pred0, y, t):
+        return (y - pred0).mean(axis=0)
+
+    def project_dual(self, theta, y):
+        return theta - theta.mean(axis=0)
 
 
 @dataclass(frozen=True)
@@ -99,6 +117,25 @@ class LogisticLoss(Loss):
         p = np.clip(np.mean(y > 0), 1e-12, 1 - 1e-12)
         return float(np.log(p / (1 - p)))
 
+    def refit_intercept(self, pred0, y, t):
+        t = float(t)
+        for _ in range(50):  # Newton on the 1-D strictly convex problem, with halving
+            p = pred0 + t
+            g = float(np.sum(self.gradient(p, y)))
+            s = expit(y * p)
+            h = float(np.sum(s * (1 - s)))
+            if abs(g) <= 1e-15 * len(y) or h <= 0:
+                break
+            step = -g / h
+            f0 = self.value(p, y)
+            while step != 0 and self.value(pred0 + t + step, y) > f0:
+                step *= 0.5
+            t += step
+        return t
+
+    def project_dual(self, theta, y):
+        return _balance_labels(theta, y)
+
 
 @dataclass(frozen=True)
 class HingeLoss(Loss):
@@ -125,6 +162,9 @@ class HingeLoss(Loss):
 
     def intercept_only(self, y):
         return float(np.sign(np.sum(y)) if np.sum(y) != 0 else 0.0)
+
+    def project_dual(self, theta, y):
+        return _balance_labels(theta, y)
 
 
 @dataclass(frozen=True)
@@ -154,6 +194,31 @@ class SoftmaxLoss(Loss):
         p = np.clip(y.mean(axis=0), 1e-12, None)
         lp = np.log(p)
         return lp - lp.mean()
+
+    def refit_intercept(self, pred0, y, t):
+        from scipy.optimize import minimize
+
+        def fg(tt):
+            p = pred0 + tt
+            return self.value(p, y), self.gradient(p, y).sum(axis=0)
+
+        res = minimize(fg, np.asarray(t, dtype=np.float64), jac=True, method="BFGS",
+                       options={"gtol": 1e-14, "maxiter": 500})
+        return res.x if res.fun <= fg(np.asarray(t, dtype=np.float64))[0] else t
+
+
+def _balance_labels(theta: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Rescale ``s = theta * y`` (in ``[0, 1]``) on the larger class so ``sum theta = 0``.
+
+    Shrinking ``s`` keeps it in the dual domain ``[0, 1]`` of the logistic and hinge losses.
+    """
+    s = np.clip(theta * y, 0.0, 1.0)
+    pos, neg = s[y > 0].sum(), s[y < 0].sum()
+    if pos > neg:
+        s[y > 0] *= neg / pos
+    elif neg > pos:
+        s[y < 0] *= pos / neg
+    return y * s
 
 
 LOSSES: dict[str, Loss] = {
