@@ -68,6 +68,7 @@ def cofactor_cross(V: np.ndarray, mem_bytes: float) -> tuple[np.ndarray, int]:
     for s in range(0, N, chunk):
         minors = V[s : s + chunk][:, R, Cc]  # (B, d, d-1, d-1)
         out[s : s + chunk] = np.linalg.det(minors) * signs
+        del minors  # else the next chunk is gathered while this one is alive (2x the memory)
     return out, chunk
 
 

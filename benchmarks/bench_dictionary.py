@@ -15,20 +15,12 @@ import time
 
 import numba
 import numpy as np
+from _common import best_of  # benchmarks/ is on sys.path when run as a script
 
 import wedgenet as wn
 from wedgenet.datasets import make_spiral
 
 TARGET = 3.0
-
-
-def best_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main() -> None:
