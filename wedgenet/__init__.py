@@ -23,10 +23,11 @@ from .algebra import (
     unrank_combinations,
     wedge,
 )
-from .dictionaries import Dictionary, MemoryBudgetError, dictionary
+from .dictionaries import Dictionary, MemoryBudgetError, StreamedDictionary, dictionary, streamed_dictionary
 from .estimators import WedgeClassifier, WedgeRegressor
-from .fitting import fit, fit_path
+from .fitting import FitInterrupted, fit, fit_path
 from .network import Neuron, WedgeNetwork, load
+from .polish import PolishReport, polish
 
 __version__ = "0.1.0"
 
@@ -36,8 +37,13 @@ __all__ = [
     "MemoryBudgetError",
     "__version__",
     "dictionary",
+    "streamed_dictionary",
+    "StreamedDictionary",
+    "FitInterrupted",
     "fit",
     "fit_path",
+    "polish",
+    "PolishReport",
     "load",
     "Neuron",
     "WedgeNetwork",

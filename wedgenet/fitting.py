@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
-from ._validation import as_float_array, check_nonneg_float, check_positive_int
-from .dictionaries import dictionary
+from ._validation import as_float_array, check_choice, check_nonneg_float, check_positive_int
+from .dictionaries import MemoryBudgetError, dictionary
+from .dictionaries.streaming import StreamedDictionary, streamed_dictionary
 from .network import WedgeNetwork
 from .solvers import LassoProblem, get_backend, get_loss
+from .solvers.base import Certificate
 
-__all__ = ["fit", "fit_path", "encode_targets"]
+__all__ = ["fit", "fit_path", "encode_targets", "FitInterrupted"]
+
+DICTIONARY_MODES = ("auto", "explicit", "streamed")
+PRICING_BACKENDS = ("local", "dask")
+
+
+class FitInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`fit`; ``network`` is the last certified state (or ``None``).
+
+    ``network.duality_gap`` and ``network.max_violation`` certify that state over the whole
+    dictionary, like any fit; ``network.info["interrupted"]`` is True.
+    """
+
+    def __init__(self, message: str, network: WedgeNetwork | None = None) -> None:
+        super().__init__(message)
+        self.network = network
 
 
 def encode_targets(loss: str, y, n: int) -> np.ndarray:
@@ -52,16 +71,111 @@ def encode_targets(loss: str, y, n: int) -> np.ndarray:
     return ya
 
 
-def _prepare(X, y, lam, loss, reg, bias, depth, max_columns, random_state, memory_budget):
+def _pricer(dictionary_mode: str, backend: str, client):
+    """Validate the dictionary mode and pricing back-end; return ``(mode, pricer or None)``."""
+    check_choice("dictionary_mode", dictionary_mode, DICTIONARY_MODES)
+    check_choice("backend", backend, PRICING_BACKENDS)
+    if backend == "local":
+        if client is not None:
+            raise ValueError("client= is used only with backend='dask'")
+        return dictionary_mode, None
+    if dictionary_mode == "explicit":
+        raise ValueError("backend='dask' prices a streamed dictionary; use dictionary_mode='streamed' or 'auto'")
+    if client is None:
+        raise ValueError("backend='dask' needs client=dask.distributed.Client(...)")
+    from .dictionaries.dask_pricing import DaskPricer
+
+    return "streamed", DaskPricer(client)
+
+
+def _build_dictionary(Xa, reg, bias, depth, max_columns, random_state, memory_budget, mode, pricer, verbose):
+    """The explicit dictionary, or the streamed one (``mode="streamed"``, or ``"auto"`` over budget)."""
+    if mode != "streamed":
+        try:
+            return dictionary(Xa, reg=reg, bias=bias, depth=depth, max_columns=max_columns,
+                              random_state=random_state, memory_budget=memory_budget)
+        except MemoryBudgetError as exc:
+            if mode == "explicit":
+                raise
+            if verbose:
+                print(f"[fit] {exc} Streaming the dictionary instead (dictionary_mode='auto').")
+    return streamed_dictionary(Xa, reg=reg, bias=bias, depth=depth, max_columns=max_columns,
+                               random_state=random_state, pricer=pricer, verbose=verbose)
+
+
+def _prepare(X, y, lam, loss, reg, bias, depth, max_columns, random_state, memory_budget,
+             dictionary_mode="auto", backend="local", client=None, verbose=False):
     Xa = as_float_array("X", X, ndim=2)
     lam = check_nonneg_float("lam", lam, strictly_positive=True)
     loss_obj = get_loss(loss)
     yy = encode_targets(loss, y, Xa.shape[0])
     if yy.ndim == 2 and loss_obj.name in ("logistic", "hinge"):
         raise ValueError(f"loss={loss!r} takes a 1-D y")
-    D = dictionary(Xa, reg=reg, bias=bias, depth=depth, max_columns=max_columns, random_state=random_state,
-                   memory_budget=memory_budget)
+    mode, pricer = _pricer(dictionary_mode, backend, client)
+    D = _build_dictionary(Xa, reg, bias, depth, max_columns, random_state, memory_budget, mode, pricer, verbose)
     return Xa, yy, lam, loss_obj, D
+
+
+def _check_solver_for(D, solver: str) -> None:
+    if isinstance(D, StreamedDictionary) and solver not in ("auto", "working_set"):
+        raise ValueError(f"solver={solver!r} needs every column in memory; a streamed dictionary "
+                         "(dictionary_mode='streamed', or 'auto' over the memory budget) takes solver='auto'")
+
+
+def full_certificate(problem: LassoProblem, result, full_source) -> Certificate:
+    """The certificate of ``result`` over ``full_source`` (every candidate), from one streamed pass.
+
+    ``result.theta`` is the dual point of the solved (sampled) problem; its maximum score over
+    the whole dictionary scales it into the full dual feasible set, so the gap bounds the
+    suboptimality of ``result`` for the unsampled Lasso (THEORY.md section 5).
+    """
+    _, _, m = full_source.violators(result.theta, 0, math.inf)
+    lam = problem.lam
+    scale = 1.0 if m <= lam else lam / m
+    dual = problem.loss.dual_value(scale * result.theta, problem.y)
+    primal = result.certificate.primal
+    gap = max(primal - dual, 0.0)
+    return Certificate(primal=float(primal), dual=float(dual), gap=float(gap),
+                       relative_gap=float(gap / max(abs(primal), 1e-300)), max_violation=m / lam,
+                       n_columns_priced=int(full_source.n_columns))
+
+
+def _from_solution(D, res, lam: float, loss_name: str) -> WedgeNetwork:
+    """``WedgeNetwork.from_solution``; a sampled streamed dictionary reports global columns.
+
+    The provenance ``column`` of a neuron is then its column in the unsampled streamed
+    dictionary (candidate rank and orientation), the same for every draw.
+    """
+    if not (isinstance(D, StreamedDictionary) and D.sampled):
+        return WedgeNetwork.from_solution(D, res, lam=lam, loss=loss_name)
+    res_g = dataclasses.replace(res, support=D.global_columns(res.support))
+    net = WedgeNetwork.from_solution(D.full(), res_g, lam=lam, loss=loss_name)
+    net.info.update(sampled=True, n_columns=int(D.n_columns), n_candidates=int(D.n_candidates))
+    return net
+
+
+def _network(D, problem, res, lam, loss_name, Xa, reg, bias, depth, certify_all, tol) -> WedgeNetwork:
+    """The network of a solver result; with ``certify_all`` and a sampled ``D``, certified over everything."""
+    sample_cert = res.certificate
+    full_cert = None
+    if certify_all and D.sampled:
+        full = D.full() if isinstance(D, StreamedDictionary) else streamed_dictionary(
+            Xa, reg=reg, bias=bias, depth=depth, verbose=getattr(D, "verbose", False))
+        full_cert = full_certificate(problem, res, full)
+        res.certificate = full_cert
+        res.converged = bool(full_cert.relative_gap <= tol and full_cert.max_violation <= 1.0 + 1e-6)
+    net = _from_solution(D, res, lam, loss_name)
+    net.info["dictionary_mode"] = "streamed" if isinstance(D, StreamedDictionary) else "explicit"
+    if isinstance(D, StreamedDictionary):
+        net.info["pricing_backend"] = D.pricer.name
+        net.info["n_passes"] = int(D.n_passes)
+    if full_cert is not None:
+        net.info["certificate_scope"] = "all candidates"
+        net.info["sample_relative_gap"] = sample_cert.relative_gap
+        net.info["sample_max_violation"] = sample_cert.max_violation
+    elif D.sampled:
+        net.info["certificate_scope"] = "sampled candidates"
+    return net
 
 
 def fit(
@@ -80,6 +194,10 @@ def fit(
     max_iter: int = 100,
     memory_budget: float | None = None,
     verbose: bool = False,
+    dictionary_mode: str = "auto",
+    backend: str = "local",
+    client=None,
+    certify_all: bool = False,
 ) -> WedgeNetwork:
     """Train a ReLU network by the convex wedge Lasso, with a certificate of optimality.
 
@@ -104,20 +222,69 @@ def fit(
         "sklearn" (coordinate descent on the full problem, squared loss).
     tol : target relative duality gap ``(primal - dual) / primal`` over the whole dictionary
         (default 1e-6); a ``ConvergenceWarning`` is raised when it is not reached.
+    verbose : progress of the working set, and progress bars on long streamed passes.
+    dictionary_mode : "auto", "explicit" or "streamed"
+        ``"explicit"`` materialises ``K`` (:func:`wedgenet.dictionary`; raises
+        :class:`~wedgenet.dictionaries.MemoryBudgetError` over ``memory_budget``).
+        ``"streamed"`` never does (:func:`wedgenet.streamed_dictionary`): the working set's
+        columns are computed on demand and each iteration prices every candidate in one
+        streamed pass, so memory is ``O(n * working set + chunk)`` and the certificate still
+        covers every candidate.  ``"auto"`` (default) is explicit when it fits the memory budget
+        and streamed otherwise.  Streamed columns are not de-duplicated, so the support may
+        name a different (equal) column than an explicit fit; the network is the same.
+    backend : "local" or "dask"
+        Where streamed passes run: local numba threads (default) or the Dask cluster of
+        ``client`` (the ``dask`` extra; implies a streamed dictionary).
+    client : dask.distributed.Client, for ``backend="dask"``.
+    certify_all : bool
+        With ``max_columns`` (sampled candidates), certify the result over *every* candidate
+        with one extra streamed pass: ``net.duality_gap`` / ``net.max_violation`` then bound the
+        suboptimality for the whole dictionary (``net.info["certificate_scope"]``), and the
+        sample's own certificate is kept in ``net.info["sample_relative_gap"]``.
 
     Returns
     -------
     WedgeNetwork
         Neurons with provenance; ``net.duality_gap`` and ``net.max_violation`` certify it over
-        the whole dictionary.
+        the whole dictionary (over the sampled candidates when ``max_columns`` samples and
+        ``certify_all`` is False).
+
+    Raises
+    ------
+    FitInterrupted
+        On Ctrl-C during the solve (a ``KeyboardInterrupt``): its ``network`` attribute is
+        the best certified state so far, if any.
     """
     tol = check_nonneg_float("tol", tol, strictly_positive=True)
     max_iter = check_positive_int("max_iter", max_iter)
-    Xa, yy, lam, loss_obj, D = _prepare(X, y, lam, loss, reg, bias, depth, max_columns, random_state, memory_budget)
+    Xa, yy, lam, loss_obj, D = _prepare(X, y, lam, loss, reg, bias, depth, max_columns, random_state, memory_budget,
+                                        dictionary_mode, backend, client, verbose)
+    _check_solver_for(D, solver)
     problem = LassoProblem(D, yy, lam, loss_obj, D.fit_intercept)
-    backend = get_backend(solver, problem)
-    res = backend.solve(problem, tol=tol, max_iter=max_iter, verbose=verbose)
-    return WedgeNetwork.from_solution(D, res, lam=lam, loss=loss_obj.name)
+    solver_be = get_backend(solver, problem)
+    res = _solve(solver_be, problem, D, tol=tol, max_iter=max_iter, verbose=verbose, lam=lam, loss=loss_obj.name)
+    return _network(D, problem, res, lam, loss_obj.name, Xa, reg, bias, depth, certify_all, tol)
+
+
+def _solve(solver_be, problem, D, *, lam, loss, **kw):
+    """``solver_be.solve``; Ctrl-C raises :class:`FitInterrupted` with the best certified state."""
+    if hasattr(solver_be, "best"):
+        solver_be.best = None
+    try:
+        return solver_be.solve(problem, **kw)
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, FitInterrupted):
+            raise
+        state = getattr(solver_be, "best", None)  # the working set's best certified state so far
+        net = None
+        if state is not None:
+            net = _from_solution(D, state, lam, loss)
+            net.info["interrupted"] = True
+            msg = (f"fit interrupted; best certified state so far: {net.n_neurons} neurons, relative gap "
+                   f"{state.certificate.relative_gap:.3g}, max dual violation {state.certificate.max_violation:.6g}")
+        else:
+            msg = "fit interrupted before the first certified state"
+        raise FitInterrupted(msg, net) from exc
 
 
 def fit_path(
@@ -135,11 +302,15 @@ def fit_path(
     max_iter: int = 100,
     memory_budget: float | None = None,
     verbose: bool = False,
+    dictionary_mode: str = "auto",
+    backend: str = "local",
+    client=None,
 ) -> list[WedgeNetwork]:
     """Networks along a regularisation path, one per ``lam``, in the given order.
 
     The dictionary is built once; each solve starts from the previous working set (warm
-    start), so a decreasing sequence of ``lams`` is cheapest.
+    start), so a decreasing sequence of ``lams`` is cheapest.  ``dictionary_mode``,
+    ``backend`` and ``client`` are as in :func:`fit`.
     """
     lam_arr = as_float_array("lams", lams, ndim=1)
     if np.any(lam_arr <= 0):
@@ -147,13 +318,14 @@ def fit_path(
     tol = check_nonneg_float("tol", tol, strictly_positive=True)
     max_iter = check_positive_int("max_iter", max_iter)
     Xa, yy, _, loss_obj, D = _prepare(X, y, float(lam_arr[0]), loss, reg, bias, depth, max_columns,
-                                      random_state, memory_budget)
-    backend = get_backend("working_set", LassoProblem(D, yy, float(lam_arr[0]), loss_obj, D.fit_intercept))
+                                      random_state, memory_budget, dictionary_mode, backend, client, verbose)
+    solver_be = get_backend("working_set", LassoProblem(D, yy, float(lam_arr[0]), loss_obj, D.fit_intercept))
     nets = []
     warm = None
     for lam in lam_arr:
         problem = LassoProblem(D, yy, float(lam), loss_obj, D.fit_intercept)
-        res = backend.solve(problem, tol=tol, max_iter=max_iter, verbose=verbose, warm_start=warm)
+        res = _solve(solver_be, problem, D, lam=float(lam), loss=loss_obj.name, tol=tol, max_iter=max_iter,
+                     verbose=verbose, warm_start=warm)
         warm = res
-        nets.append(WedgeNetwork.from_solution(D, res, lam=float(lam), loss=loss_obj.name))
+        nets.append(_network(D, problem, res, float(lam), loss_obj.name, Xa, reg, bias, depth, False, tol))
     return nets

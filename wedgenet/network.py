@@ -92,11 +92,16 @@ class WedgeNetwork:
             W = W * gamma[:, None]
             b = b * gamma
             Z = Z / (gamma if Z.ndim == 1 else gamma[:, None])
+        # training samples on which each neuron is positive (its column's support; see wedgenet.inspect)
+        from .inspect import active_counts
+
+        n_active = active_counts(D.columns(S)) if S.size else np.zeros(0, dtype=np.int64)
         prov = []
-        for j in S:
+        for k, j in enumerate(S):
             rec = D.provenance[int(j)]
             prov.append({"column": int(j), "samples": list(rec.samples), "kinds": list(rec.kinds),
-                         "expression": rec.expression, "theorem": rec.theorem, "orientation": rec.orientation})
+                         "expression": rec.expression, "theorem": rec.theorem, "orientation": rec.orientation,
+                         "n_active": int(n_active[k])})
         cert = result.certificate
         info = {
             "theorem": D.theorem, "exact": bool(D.exact), "approximation": D.approximation,
@@ -105,7 +110,7 @@ class WedgeNetwork:
             "relative_gap": cert.relative_gap, "max_violation": cert.max_violation,
             "n_columns": int(D.n_columns), "n_candidates": int(D.n_candidates),
             "n_candidates_total": int(D.n_candidates_total), "sampled": bool(D.sampled),
-            "n_train": int(D.K.shape[0]),
+            "n_train": int(D.shape[0]),
         }
         return cls(W1=np.ascontiguousarray(W), b1=b, W2=Z, b2=result.intercept,
                    outer_sign=D.outer_sign[S].copy(), thresholds=D.thresholds[S].copy(), depth=D.depth,
@@ -239,6 +244,34 @@ class WedgeNetwork:
                            provenance=[self.provenance[i] for i in keep], info=dict(self.info))
         net.info["pruned_from"] = self.n_neurons
         return net
+
+    # ------------------------------------------------------------------ inspection (wedgenet.inspect)
+    def provenance_table(self, X=None, *, as_frame: bool | None = None):
+        """One row per neuron: samples, kinds, expression, ``a``, breakline, training activation count.
+
+        See :func:`wedgenet.inspect.provenance_table`.
+        """
+        from .inspect import provenance_table
+
+        return provenance_table(self, X, as_frame=as_frame)
+
+    def sample_influence(self, n_samples: int | None = None, *, as_frame: bool | None = None):
+        """Per training sample: the neurons it defines and their total ``|a|``.
+
+        See :func:`wedgenet.inspect.sample_influence`.
+        """
+        from .inspect import sample_influence
+
+        return sample_influence(self, n_samples, as_frame=as_frame)
+
+    def explain(self, x, *, all_neurons: bool = False):
+        """Active neurons at ``x``, their signed distances, samples and contributions.
+
+        See :func:`wedgenet.inspect.explain`.
+        """
+        from .inspect import explain
+
+        return explain(self, x, all_neurons=all_neurons)
 
     # ------------------------------------------------------------------ display
     def summary(self, max_rows: int = 20) -> str:
@@ -424,11 +457,15 @@ def _reject_constant(name: str):
 
 def _check_record(rec: Any) -> None:
     keys = {"column": int, "samples": list, "kinds": list, "expression": str, "theorem": str, "orientation": int}
-    if not isinstance(rec, dict) or set(rec) != set(keys):
-        raise ValueError(f"model file: each provenance record must have exactly the keys {sorted(keys)}")
-    for k, typ in keys.items():
-        if not isinstance(rec[k], typ) or isinstance(rec[k], bool):
+    optional = {"n_active": int}  # training activation count (wedgenet.inspect); absent in older files
+    if not isinstance(rec, dict) or not set(keys) <= set(rec) <= set(keys) | set(optional):
+        raise ValueError(f"model file: each provenance record must have exactly the keys {sorted(keys)} "
+                         f"(and optionally {sorted(optional)})")
+    for k, typ in {**keys, **optional}.items():
+        if k in rec and (not isinstance(rec[k], typ) or isinstance(rec[k], bool)):
             raise ValueError(f"model file: provenance field {k!r} must be {typ.__name__}")
+    if rec.get("n_active", 0) < 0:
+        raise ValueError("model file: provenance field 'n_active' must be >= 0")
     if not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in rec["samples"]):
         raise ValueError("model file: provenance samples must be non-negative integers")
     if not all(isinstance(s, str) for s in rec["kinds"]):

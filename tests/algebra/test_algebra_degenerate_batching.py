@@ -162,3 +162,33 @@ def test_scale_invariance_of_the_dependence_test():
             # independent rows are never zeroed (prod ||v_i|| used to underflow at 1e-5, d=38)
             cs = wn.cross(s * V)
             np.testing.assert_allclose(cs, s ** (d - 1) * c1, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("d", [6, 20, 65, 120])
+def test_independent_gaussian_rows_in_high_dimension_are_not_zeroed(d):
+    # the Hadamard ratio ||c|| / prod ||v_i|| of Gaussian rows is ~3e-14 at d = 65: a 1e-12
+    # threshold on it used to zero these products; the per-row sine test does not
+    rng = np.random.default_rng(d)
+    V = rng.standard_normal((d - 1, d))
+    c = wn.cross(V)
+    y = rng.standard_normal(d)
+    det = np.linalg.det(np.vstack([y, V]))
+    assert np.linalg.norm(c) > 0
+    np.testing.assert_allclose(c @ y, det, rtol=1e-8)
+
+
+@pytest.mark.parametrize("d", [4, 5, 6, 20, 65])
+def test_one_row_in_the_span_of_the_others_gives_exact_zero(d):
+    rng = np.random.default_rng(100 + d)
+    V = rng.standard_normal((d - 1, d))
+    V[-1] = V[0] - 0.5 * V[1]
+    assert np.all(wn.cross(V) == 0.0)
+    # a tiny but real perturbation (sine 1e-6 >> rtol) keeps the product
+    B = V[:-1]
+    u = rng.standard_normal(d)
+    u -= B.T @ np.linalg.lstsq(B.T, u, rcond=None)[0]  # the part of u orthogonal to the others
+    V[-1] += 1e-6 * np.linalg.norm(V[-1]) * u / np.linalg.norm(u)
+    c = wn.cross(V)
+    assert np.linalg.norm(c) > 0
+    y = rng.standard_normal(d)
+    np.testing.assert_allclose(c @ y, np.linalg.det(np.vstack([y, V])), rtol=1e-5)

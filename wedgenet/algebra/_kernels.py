@@ -16,9 +16,17 @@ these sizes; d >= 6 uses the QR.  For d = 2 and d = 3 the closed forms ``(a_2, -
 the numpy cross product are used; they are exact in floating point for exactly representable products (d = 2 is
 always exact: it is returned before any scaling).
 
-Dependent rows: the result is set to exactly 0 when
-``||c||_2 <= rtol * prod_i ||v_i||_2`` (Hadamard's inequality bounds ``||c||_2`` by the
-product of the row norms, so the ratio is the "sine" of the configuration).
+Dependent rows: the result is set to exactly 0 when some row is within relative distance
+``rtol`` of the span of the rows before it,
+
+    min_k  dist(v_k, Span(v_1, ..., v_{k-1})) / ||v_k||_2  <=  rtol,
+
+i.e. ``min_k |R_kk| / ||v_k||`` for the QR above (the "sine" of each row against the previous
+ones).  The product of these sines is the Hadamard ratio ``||c||_2 / prod_i ||v_i||_2 <= 1``;
+it is NOT used as the test because it shrinks geometrically with ``d`` (about 3e-14 for
+Gaussian rows in R^65, which a ``1e-12`` threshold on it would wrongly call dependent).  The
+closed forms (d <= 5) accept at once when the Hadamard ratio exceeds ``rtol`` (then every sine
+does); otherwise the QR decides.
 
 Range safety: when a row norm is outside ``(1e-75, 1e75)`` or their product is outside
 ``(1e-150, 1e150)``, each row is first divided by an exact power of two so that its norm lies
@@ -103,6 +111,71 @@ def _normalize_rows(A: np.ndarray) -> tuple[int, float]:
         E += e + f
         prod_norms *= nrm
     return E, prod_norms
+
+
+@nb.njit(cache=True)
+def _cross_qr(A: np.ndarray, out: np.ndarray, rtol: float) -> bool:
+    """Householder-QR cross product of the rows of ``A`` (overwritten) into ``out``.
+
+    Returns whether the rows are dependent: ``min_k |R_kk| / ||v_k|| <= rtol``.
+    """
+    m = A.shape[0]
+    d = A.shape[1]
+    # Householder QR of A^T (columns of A^T are the rows of A).  Row i of A holds column i of
+    # the matrix being factorised; reflection k acts on coordinates k..d-1.
+    vs = np.zeros((m, d))
+    vvs = np.empty(m)
+    diag_prod = 1.0
+    min_sine = 1.0
+    for k in range(m):
+        normx = 0.0
+        for j in range(k, d):
+            normx += A[k, j] * A[k, j]
+        normx = np.sqrt(normx)
+        if normx == 0.0:
+            # R_kk = 0: the rows are dependent and the product is exactly 0
+            for j in range(d):
+                out[j] = 0.0
+            return True
+        # ||v_k|| is the norm of the reflected row k (reflections are orthogonal)
+        full = normx * normx
+        for j in range(k):
+            full += A[k, j] * A[k, j]
+        sine = normx / np.sqrt(full)
+        if sine < min_sine:
+            min_sine = sine
+        x0 = A[k, k]
+        alpha = -normx if x0 >= 0.0 else normx
+        # v = x - alpha e_k ; H = I - 2 v v^T / (v^T v) is always applied (det H = -1)
+        vs[k, k] = x0 - alpha
+        for j in range(k + 1, d):
+            vs[k, j] = A[k, j]
+        vv = 0.0
+        for j in range(k, d):
+            vv += vs[k, j] * vs[k, j]
+        vvs[k] = vv
+        diag_prod *= alpha
+        for i in range(k + 1, m):
+            dot = 0.0
+            for j in range(k, d):
+                dot += vs[k, j] * A[i, j]
+            f = 2.0 * dot / vv
+            for j in range(k, d):
+                A[i, j] -= f * vs[k, j]
+    # q_d = H_0 H_1 ... H_{m-1} e_{d-1}
+    for j in range(d):
+        out[j] = 0.0
+    out[d - 1] = 1.0
+    for k in range(m - 1, -1, -1):
+        dot = 0.0
+        for j in range(k, d):
+            dot += vs[k, j] * out[j]
+        f = 2.0 * dot / vvs[k]
+        for j in range(k, d):
+            out[j] -= f * vs[k, j]
+    for j in range(d):
+        out[j] *= diag_prod
+    return min_sine <= rtol
 
 
 @nb.njit(cache=True)
@@ -196,54 +269,14 @@ def _cross_one(A: np.ndarray, out: np.ndarray, rtol: float) -> None:
         out[2] = m0134
         out[3] = -m0124
         out[4] = m0123
-    else:
-        # Householder QR of A^T (columns of A^T are the rows of A).  Row i of A holds
-        # column i of the matrix being factorised; reflection k acts on coordinates k..d-1.
-        vs = np.zeros((m, d))
-        vvs = np.empty(m)
-        diag_prod = 1.0
-        for k in range(m):
-            normx = 0.0
-            for j in range(k, d):
-                normx += A[k, j] * A[k, j]
-            normx = np.sqrt(normx)
-            if normx == 0.0:
-                # R_kk = 0: the rows are dependent and the product is exactly 0
-                for j in range(d):
-                    out[j] = 0.0
-                return
-            x0 = A[k, k]
-            alpha = -normx if x0 >= 0.0 else normx
-            # v = x - alpha e_k ; H = I - 2 v v^T / (v^T v) is always applied (det H = -1)
-            vs[k, k] = x0 - alpha
-            for j in range(k + 1, d):
-                vs[k, j] = A[k, j]
-            vv = 0.0
-            for j in range(k, d):
-                vv += vs[k, j] * vs[k, j]
-            vvs[k] = vv
-            diag_prod *= alpha
-            for i in range(k + 1, m):
-                dot = 0.0
-                for j in range(k, d):
-                    dot += vs[k, j] * A[i, j]
-                f = 2.0 * dot / vv
-                for j in range(k, d):
-                    A[i, j] -= f * vs[k, j]
-        # q_d = H_0 H_1 ... H_{m-1} e_{d-1}
-        for j in range(d):
-            out[j] = 0.0
-        out[d - 1] = 1.0
-        for k in range(m - 1, -1, -1):
-            dot = 0.0
-            for j in range(k, d):
-                dot += vs[k, j] * out[j]
-            f = 2.0 * dot / vvs[k]
-            for j in range(k, d):
-                out[j] -= f * vs[k, j]
-        for j in range(d):
-            out[j] *= diag_prod
-    if _cross_dependent(out, prod_norms, rtol):
+    if d <= 5 and not _cross_dependent(out, prod_norms, rtol):
+        if E != 0:
+            _scale_pow2(out, E)
+        return
+    # d >= 6, or a Hadamard ratio <= rtol: the QR computes the product and decides dependence
+    # by the per-row sines (the closed forms above only read A, so it is still intact)
+    dependent = _cross_qr(A, out, rtol)
+    if dependent:
         for j in range(d):
             out[j] = 0.0
     elif E != 0:

@@ -21,8 +21,8 @@ from ._kernels import cross_batch
 
 __all__ = ["DEFAULT_RTOL", "cross", "wedge", "hodge_star", "signed_volume", "blade_indices"]
 
-#: Default relative tolerance below which a cross product is declared exactly zero:
-#: ``||c||_2 <= rtol * prod_i ||v_i||_2``.
+#: Default relative tolerance below which a cross product is declared exactly zero: some row
+#: lies within ``rtol * ||v_k||`` of the span of the rows before it.
 DEFAULT_RTOL = 1e-12
 
 
@@ -61,9 +61,10 @@ def cross(V, *, rtol: float = DEFAULT_RTOL) -> np.ndarray:
     V : array_like, shape ``(..., d-1, d)``
         Rows are the vectors.
     rtol : float
-        Rows are declared linearly dependent, and ``c`` is set to exactly ``0``, when
-        ``||c||_2 <= rtol * prod_i ||v_i||_2`` (the right side bounds ``||c||_2`` by
-        Hadamard's inequality, so the test is scale-invariant).
+        Rows are declared linearly dependent, and ``c`` is set to exactly ``0``, when some
+        row is within relative distance ``rtol`` of the span of the rows before it:
+        ``min_k dist(v_k, Span(v_1..v_{k-1})) / ||v_k||_2 <= rtol`` (scale-invariant and,
+        unlike the Hadamard ratio ``||c||_2 / prod_i ||v_i||_2``, not shrinking with ``d``).
 
     Returns
     -------

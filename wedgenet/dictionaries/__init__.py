@@ -1,10 +1,15 @@
-"""Wedge-product dictionaries with provenance (Theorems 1-5, 12-17; THEORY.md section 4)."""
+"""Wedge-product dictionaries with provenance (Theorems 1-5, 12-17; THEORY.md section 4).
+
+Explicit (:func:`dictionary`, a dense ``K``) or streamed (:func:`streamed_dictionary`: every
+candidate priced in chunks, ``K`` never materialised).
+"""
 
 from .build import Dictionary, dictionary
 from .dispersion import max_chamber_diameter
 from .families import FAMILIES, Family, get_family
 from .memory import MemoryBudgetError, available_memory, default_memory_budget
 from .provenance import Generator, Provenance, ProvenanceTable
+from .streaming import StreamedDictionary, streamed_dictionary
 
 __all__ = [
     "FAMILIES",
@@ -14,9 +19,11 @@ __all__ = [
     "MemoryBudgetError",
     "Provenance",
     "ProvenanceTable",
+    "StreamedDictionary",
     "available_memory",
     "default_memory_budget",
     "dictionary",
     "get_family",
     "max_chamber_diameter",
+    "streamed_dictionary",
 ]

@@ -43,6 +43,63 @@ def _find_anchor(offsets: np.ndarray, g: np.int64) -> np.int64:
     return lo
 
 
+@nb.njit(cache=True, inline="always")
+def neuron_of_subset(sub: np.ndarray, a: np.int64, m: int, P: np.ndarray, is_sample: np.ndarray,
+                     anchors: np.ndarray, mode: int, pnorm: int, rtol: float, A: np.ndarray, c: np.ndarray,
+                     w: np.ndarray) -> tuple[float, float]:
+    """The neuron of one candidate: the theorem, implemented once (THEORY.md section 4).
+
+    ``sub`` holds the candidate's pool indices (``m + 1`` of them in affine mode), ``a`` its
+    anchor.  Writes ``w = c / ||c||_p`` (``c = cross(rows)``) into ``w`` and returns
+    ``(||c||_p, b)``; ``||c||_p = 0`` (and ``w`` untouched) for a dependent subset.  ``A``
+    ``(m, dr)`` and ``c`` ``(dr,)`` are workspace.  Both the explicit dictionary
+    (:func:`candidate_neurons`) and the streamed pricer (:mod:`._pricing`) call this.
+    """
+    dr = P.shape[1]
+    if mode == MODE_AFFINE:
+        last = sub[m]
+        for i in range(m):
+            q = sub[i]
+            for j in range(dr):
+                A[i, j] = P[q, j] - P[last, j]
+    elif mode == MODE_ANCHORED:
+        for i in range(m):
+            q = sub[i]
+            if is_sample[q]:
+                for j in range(dr):
+                    A[i, j] = P[q, j] - anchors[a, j]
+            else:
+                for j in range(dr):
+                    A[i, j] = P[q, j]
+    else:
+        for i in range(m):
+            q = sub[i]
+            for j in range(dr):
+                A[i, j] = P[q, j]
+    _cross_one(A, c, rtol)
+    nrm = 0.0
+    if pnorm == 1:
+        for j in range(dr):
+            nrm += abs(c[j])
+    else:
+        for j in range(dr):
+            nrm += c[j] * c[j]
+        nrm = np.sqrt(nrm)
+    if nrm == 0.0:
+        return 0.0, 0.0
+    off = 0.0
+    for j in range(dr):
+        w[j] = c[j] / nrm
+    if mode == MODE_AFFINE:
+        last = sub[m]
+        for j in range(dr):
+            off -= w[j] * P[last, j]
+    elif mode == MODE_ANCHORED or mode == MODE_BIAS_ONLY:
+        for j in range(dr):
+            off -= w[j] * anchors[a, j]
+    return nrm, off
+
+
 @nb.njit(cache=True, parallel=True)
 def candidate_neurons(
     ids: np.ndarray,
@@ -80,40 +137,9 @@ def candidate_neurons(
         sub = subsets[t]
         unrank_one(g - offsets[a], k, T, sub)
         A = np.empty((m, dr))
-        for i in range(m):
-            q = sub[i]
-            for j in range(dr):
-                A[i, j] = P[q, j]
-            if mode == MODE_AFFINE:
-                last = sub[m]
-                for j in range(dr):
-                    A[i, j] -= P[last, j]
-            elif mode == MODE_ANCHORED and is_sample[q]:
-                for j in range(dr):
-                    A[i, j] -= anchors[a, j]
         c = np.empty(dr)
-        _cross_one(A, c, rtol)
-        nrm = 0.0
-        if pnorm == 1:
-            for j in range(dr):
-                nrm += abs(c[j])
-        else:
-            for j in range(dr):
-                nrm += c[j] * c[j]
-            nrm = np.sqrt(nrm)
+        nrm, off = neuron_of_subset(sub, a, m, P, is_sample, anchors, mode, pnorm, rtol, A, c, W[t])
         norms[t] = nrm
-        if nrm == 0.0:
-            continue
-        off = 0.0
-        for j in range(dr):
-            W[t, j] = c[j] / nrm
-        if mode == MODE_AFFINE:
-            last = sub[m]
-            for j in range(dr):
-                off -= W[t, j] * P[last, j]
-        elif mode == MODE_ANCHORED or mode == MODE_BIAS_ONLY:
-            for j in range(dr):
-                off -= W[t, j] * anchors[a, j]
         b[t] = off
     return W, b, norms, subsets, cand_anchor
 
@@ -321,3 +347,22 @@ def fill_columns(X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool, cols
         t, sgn, t0, outer = _column_params(X, W, b, cols[q], per, depth3)
         for i in range(n):
             K[i, q] = _entry(X, W, b, t, sgn, t0, outer, i)
+
+
+@nb.njit(cache=True, parallel=True)
+def column_params(X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool, cols: np.ndarray):
+    """Per column of the ``[orientation (, level, outer)]`` layout: neuron, sign, threshold, outer sign.
+
+    The same parameters :func:`fill_columns` evaluates (see ``_column_params``), for the
+    streamed dictionary's per-column metadata.
+    """
+    n = X.shape[0]
+    per = 4 * n if depth3 else 2
+    N = cols.shape[0]
+    t = np.empty(N, dtype=np.int64)
+    sgn = np.empty(N)
+    thr = np.empty(N)
+    outer = np.empty(N)
+    for q in nb.prange(N):
+        t[q], sgn[q], thr[q], outer[q] = _column_params(X, W, b, cols[q], per, depth3)
+    return t, sgn, thr, outer

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._parallel import numba_threads_for
 from .._validation import as_float_array, check_choice, check_nonneg_float, check_positive_int
 from ..algebra.combinations import binomial_table
 from ..algebra.products import DEFAULT_RTOL
@@ -23,7 +24,7 @@ from ._kernels import (
     MODE_ANCHORED,
     MODE_BIAS_ONLY,
     candidate_neurons,
-     fill_columns,
+    fill_columns,
     hash_columns,
     representatives,
 )
@@ -119,6 +120,16 @@ class Dictionary:
         c = self.K.T @ theta
         return np.abs(c) if c.ndim == 1 else np.linalg.norm(c, axis=1)
 
+    def violators(self, theta: np.ndarray, k: int, threshold: float,
+                  exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+        """Up to ``k`` columns scoring above ``threshold`` (not in ``exclude``) and the max score.
+
+        The column-source protocol of the solvers (see ``wedgenet.solvers.base``).
+        """
+        from ..solvers.base import dense_violators
+
+        return dense_violators(self.K, theta, k, threshold, exclude)
+
     def transform(self, X) -> np.ndarray:
         """The columns evaluated on new data ``X`` (shape ``(m, d)`` -> ``(m, p)``)."""
         Xa = as_float_array("X", X, ndim=2)
@@ -186,6 +197,88 @@ def _working_coordinates(family: Family, X: np.ndarray) -> tuple[np.ndarray, np.
     return np.ascontiguousarray(M @ basis.T), basis, center, r
 
 
+@dataclass(eq=False)
+class Setup:
+    """Everything that defines a family's candidates for data ``X``, shared by the explicit and
+    the streamed dictionary: working coordinates ``Z = (X - center) @ basis.T`` (``Z = X`` when
+    ``basis`` is None), the generator pool, subset sizes, per-anchor rank offsets, the binomial
+    table of the colex ranking, and the column layout ``per`` (columns per candidate)."""
+
+    X: np.ndarray
+    n: int
+    d: int
+    family: Family
+    Z: np.ndarray
+    basis: np.ndarray | None
+    center: np.ndarray
+    rank: int
+    dr: int
+    theorem: str
+    exact: bool
+    pool: Pool
+    m: int
+    k_sub: int
+    n_pool: int
+    offsets: np.ndarray  # object dtype (exact ints)
+    total: int
+    per: int
+    rtol: float
+    T: np.ndarray = field(repr=False, default=None)
+    anchors: np.ndarray = field(repr=False, default=None)
+
+    @property
+    def offsets64(self) -> np.ndarray:
+        return self.offsets.astype(np.int64)
+
+    def neurons(self, ids: np.ndarray):
+        """``candidate_neurons`` of candidate ranks ``ids`` in the working coordinates."""
+        return candidate_neurons(np.ascontiguousarray(ids, dtype=np.int64), self.offsets64, self.m,
+                                 self.pool.vectors, (self.pool.kind == 0), self.anchors, self.family.mode,
+                                 self.family.pnorm, self.T, self.rtol)
+
+    def to_data_coordinates(self, W_r: np.ndarray, b_r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Neurons in working coordinates -> neurons acting on ``X`` (Lemma 23 map-back)."""
+        if self.basis is not None:
+            W = W_r @ self.basis
+            return np.ascontiguousarray(W), b_r - W @ self.center
+        return np.ascontiguousarray(W_r), b_r
+
+
+def prepare(X, reg: str, bias: bool, depth: int, rtol: float) -> Setup:
+    """Validate the dictionary arguments and set up the family's candidates for ``X``."""
+    Xa = as_float_array("X", X, ndim=2)
+    n, d = Xa.shape
+    if n == 0 or d == 0:
+        raise ValueError(f"X must have at least one sample and one feature; got shape {Xa.shape}")
+    check_choice("reg", reg, ("l1", "l2"))
+    if not isinstance(bias, (bool, np.bool_)):
+        raise ValueError(f"bias must be True or False; got {bias!r}")
+    if isinstance(depth, bool) or depth not in (2, 3):
+        raise ValueError(f"depth must be 2 or 3; got {depth!r}")
+    rtol = check_nonneg_float("rtol", rtol)
+    family = get_family(reg, bool(bias), int(depth))
+    Xa = np.ascontiguousarray(Xa)
+    Z, basis, center, rank = _working_coordinates(family, Xa)
+    dr = Z.shape[1]
+    exact = family.pnorm == 1 or dr == 1
+    pool = build_pool(family, Z) if dr > 0 else Pool(np.zeros((0, 0)), np.zeros(0, np.int8),
+                                                       np.zeros(0, np.int64), np.zeros(0, np.int64))
+    m = family.n_vectors(dr) if dr > 0 else 0
+    k_sub = family.subset_size(dr) if dr > 0 else 0
+    n_pool = pool.vectors.shape[0]
+    offsets = family.anchor_offsets(n, n_pool, k_sub) if dr > 0 else np.array([0, 0], dtype=object)
+    total = int(offsets[-1])
+    if total > np.iinfo(np.int64).max:
+        raise ValueError(f"{total:.3e} candidate subsets exceed the int64 index range; reduce n or d")
+    per = 2 if family.depth == 2 else 4 * n
+    S = Setup(Xa, n, d, family, np.ascontiguousarray(Z), basis, center, rank, dr, family.theorem(d), bool(exact),
+              pool, m, k_sub, n_pool, offsets, total, per, rtol)
+    if total > 0:
+        S.T = binomial_table(n_pool, k_sub)
+        S.anchors = np.ascontiguousarray(Xa if family.mode in (MODE_ANCHORED, MODE_BIAS_ONLY) else np.zeros((1, dr)))
+    return S
+
+
 def dictionary(
     X,
     *,
@@ -228,35 +321,14 @@ def dictionary(
         Columns are de-duplicated (equal columns merged, alternatives kept in
         ``Dictionary.alternatives``) and all-zero columns dropped.
     """
-    Xa = as_float_array("X", X, ndim=2)
-    n, d = Xa.shape
-    if n == 0 or d == 0:
-        raise ValueError(f"X must have at least one sample and one feature; got shape {Xa.shape}")
-    check_choice("reg", reg, ("l1", "l2"))
-    if not isinstance(bias, (bool, np.bool_)):
-        raise ValueError(f"bias must be True or False; got {bias!r}")
-    if isinstance(depth, bool) or depth not in (2, 3):
-        raise ValueError(f"depth must be 2 or 3; got {depth!r}")
+    S = prepare(X, reg, bias, depth, rtol)
     if max_columns is not None:
         max_columns = check_positive_int("max_columns", max_columns)
     rng = _check_generator(random_state)
-    rtol = check_nonneg_float("rtol", rtol)
     budget = default_memory_budget() if memory_budget is None else check_nonneg_float(
         "memory_budget", memory_budget, strictly_positive=True)
-    family = get_family(reg, bool(bias), int(depth))
-
-    Z, basis, center, rank = _working_coordinates(family, np.ascontiguousarray(Xa))
-    dr = Z.shape[1]
-    theorem = family.theorem(d)
-    exact = family.pnorm == 1 or dr == 1
-    pool = build_pool(family, Z) if dr > 0 else Pool(np.zeros((0, 0)), np.zeros(0, np.int8),
-                                                       np.zeros(0, np.int64), np.zeros(0, np.int64))
-    m = family.n_vectors(dr) if dr > 0 else 0
-    k_sub = family.subset_size(dr) if dr > 0 else 0
-    n_pool = pool.vectors.shape[0]
-    offsets = family.anchor_offsets(n, n_pool, k_sub) if dr > 0 else np.array([0, 0], dtype=object)
-    total = int(offsets[-1])
-    per = 2 if family.depth == 2 else 4 * n
+    Xa, n, d, family, rank, dr = S.X, S.n, S.d, S.family, S.rank, S.dr
+    theorem, exact, pool, k_sub, total, per = S.theorem, S.exact, S.pool, S.k_sub, S.total, S.per
 
     if total > 0 and max_columns is not None and total * per > max_columns:
         n_pick = max(1, max_columns // per)
@@ -265,23 +337,21 @@ def dictionary(
         n_pick = total
         sampled = False
     bytes_needed = n_pick * per * (8 * n + 8 * (d + 6)) + n_pick * (8 * (dr + k_sub + 4))
-    if total > np.iinfo(np.int64).max:
-        raise ValueError(f"{total:.3e} candidate subsets exceed the int64 index range; reduce n or d")
     check_memory(f"dictionary(reg={reg!r}, bias={bias}, depth={depth}) on n={n}, d={d}",
                  bytes_needed, int(budget), count=n_pick * per,
                  hint="Pass max_columns=... to sample candidate subsets, raise memory_budget=..., "
-                      "or use a streamed dictionary that prices candidates in chunks.")
+                      "or use wedgenet.streamed_dictionary (wedgenet.fit(..., dictionary_mode='streamed')), "
+                      "which prices candidates in chunks.")
 
     if sampled:
         ids = np.sort(rng.choice(total, size=n_pick, replace=False)).astype(np.int64)
     else:
         ids = np.arange(n_pick, dtype=np.int64)
+    # small jobs run on one numba thread (see wedgenet._parallel)
+    threads = numba_threads_for(float(n_pick) * per * n * max(d, 4))
     if total > 0:
-        T = binomial_table(n_pool, k_sub)
-        anchors_src = np.ascontiguousarray(Xa if family.mode in (MODE_ANCHORED, MODE_BIAS_ONLY) else np.zeros((1, dr)))
-        W_r, b_r, norms, subsets, cand_anchor = candidate_neurons(
-            ids, offsets.astype(np.int64), m, pool.vectors, (pool.kind == 0), anchors_src, family.mode,
-            family.pnorm, T, rtol)
+        with threads:
+            W_r, b_r, norms, subsets, cand_anchor = S.neurons(ids)
     else:  # rank 0 (all samples equal, or X = 0 without bias): no hyperplane exists
         W_r, b_r, norms = np.zeros((0, dr)), np.zeros(0), np.zeros(0)
         subsets = np.zeros((0, k_sub), dtype=np.int64)
@@ -289,31 +359,29 @@ def dictionary(
     valid = norms > 0
     W_r, b_r, norms, subsets = W_r[valid], b_r[valid], norms[valid], subsets[valid]
     cand_anchor = cand_anchor[valid] if family.anchored else np.full(int(valid.sum()), -1, np.int64)
-    if basis is not None:
-        W = W_r @ basis
-        b = b_r - W @ center
-    else:
-        W, b = W_r, b_r
-    W = np.ascontiguousarray(W)
+    W, b = S.to_data_coordinates(W_r, b_r)
 
     N = W.shape[0]
     p_all = N * per
     r = np.random.default_rng(20251123).uniform(0.5, 1.0, (2, n))
     Xc = np.ascontiguousarray(Xa)
     depth3 = family.depth == 3
-    h, g, nz, cmax, thr = hash_columns(Xc, W, b, r, depth3)
+    with threads:
+        h, g, nz, cmax, thr = hash_columns(Xc, W, b, r, depth3)
 
     # merge equal columns (keeping the lowest index of each group) and drop zero columns
     scale = float(cmax.max()) if p_all else 1.0
     order = np.argsort(h, kind="stable")
-    rep = representatives(Xc, W, b, depth3, h, g, order, nz, 1e-10 * max(scale, 1e-300))
+    with threads:
+        rep = representatives(Xc, W, b, depth3, h, g, order, nz, 1e-10 * max(scale, 1e-300))
     idx = np.arange(p_all)
     keep = np.flatnonzero(rep == idx)
     alts = np.flatnonzero((rep >= 0) & (rep != idx))
     new_index = np.full(p_all, -1, dtype=np.int64)
     new_index[keep] = np.arange(keep.size)
     K_out = np.empty((n, keep.size), order="F")
-    fill_columns(Xc, W, b, depth3, keep, K_out)
+    with threads:
+        fill_columns(Xc, W, b, depth3, keep, K_out)
 
     def meta(cols: np.ndarray):
         t = cols // per

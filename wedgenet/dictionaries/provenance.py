@@ -82,6 +82,19 @@ class Provenance:
         return k
 
 
+def lazy_getitem(seq: Sequence, j, record):
+    """``seq[j]`` for a lazily built sequence: ``record(j)`` for an int (negative counts from
+    the end), a list for a slice, ``IndexError`` out of range."""
+    if isinstance(j, slice):
+        return [record(i) for i in range(*j.indices(len(seq)))]
+    j = int(j)
+    if j < 0:
+        j += len(seq)
+    if not 0 <= j < len(seq):
+        raise IndexError(f"column {j} out of range for {len(seq)} columns")
+    return record(j)
+
+
 class ProvenanceTable(Sequence):
     """Lazy sequence of :class:`Provenance` records, one per column.
 
@@ -109,14 +122,7 @@ class ProvenanceTable(Sequence):
         return int(self.subsets.shape[0])
 
     def __getitem__(self, j):  # type: ignore[override]
-        if isinstance(j, slice):
-            return [self[i] for i in range(*j.indices(len(self)))]
-        j = int(j)
-        if j < 0:
-            j += len(self)
-        if not 0 <= j < len(self):
-            raise IndexError(f"column {j} out of range for {len(self)} columns")
-        return self._record(j)
+        return lazy_getitem(self, j, self._record)
 
     def __iter__(self) -> Iterator[Provenance]:
         for j in range(len(self)):

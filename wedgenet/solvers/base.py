@@ -1,8 +1,22 @@
 """The solver layer's objects: a Lasso problem over a column source, results, certificates.
 
-A *column source* is anything with ``n_columns``, ``columns(idx) -> (n, k)`` and
-``price(theta) -> (p,)`` (``|K_j^T theta|``, or ``||K_j^T Theta||_2`` for matrix ``theta``).
-Solvers see only that protocol: they do not know which theorem built the columns.
+A *column source* is anything with
+
+* ``n_columns: int``;
+* ``columns(idx) -> (n, len(idx))``: the columns ``K[:, idx]`` as a dense array;
+* ``violators(theta, k, threshold, exclude=None) -> (idx, scores, max_score)``: one pricing
+  pass over every column with the score ``|K_j^T theta|`` (``||K_j^T Theta||_2`` for a 2-D
+  ``theta``).  ``idx`` (int64) holds up to ``k`` columns whose score exceeds ``threshold``
+  and that are not in ``exclude`` (a sorted int64 array, or ``None``), by decreasing score
+  (ties by increasing index); ``scores`` their scores; ``max_score`` the maximum score over
+  ALL columns, the excluded ones included (0 for an empty source).  ``k = 0`` asks for the
+  maximum only.
+
+Solvers see only that protocol (the certificate takes its maximum dual violation from the
+same pass that hands the working set its new columns), so a source never has to hold a
+``(p,)`` array: a streamed dictionary can keep a running maximum and a bounded heap of the
+``k`` best.  They do not know which theorem built the columns.  :func:`dense_violators`
+implements ``violators`` for an explicit matrix.
 
 The problem is the Lasso of THEORY.md section 3,
 
@@ -27,6 +41,8 @@ __all__ = [
     "Certificate",
     "SolverResult",
     "certify",
+    "certify_and_price",
+    "dense_violators",
     "penalty",
 ]
 
@@ -37,7 +53,8 @@ class ColumnSource(Protocol):
 
     def columns(self, idx: np.ndarray) -> np.ndarray: ...
 
-    def price(self, theta: np.ndarray) -> np.ndarray: ...
+    def violators(self, theta: np.ndarray, k: int, threshold: float,
+                  exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]: ...
 
 
 class ExplicitColumns:
@@ -50,7 +67,13 @@ class ExplicitColumns:
     def columns(self, idx: np.ndarray) -> np.ndarray:
         return np.asfortranarray(self.K[:, idx])
 
+    def violators(self, theta: np.ndarray, k: int, threshold: float,
+                  exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+        """See the module docstring: up to ``k`` columns scoring above ``threshold``, and the max score."""
+        return dense_violators(self.K, theta, k, threshold, exclude)
+
     def price(self, theta: np.ndarray) -> np.ndarray:
+        """Every column's score (a ``(p,)`` array; kept for callers outside the solvers)."""
         return price_matrix(self.K, theta)
 
 
@@ -58,6 +81,27 @@ def price_matrix(K: np.ndarray, theta: np.ndarray) -> np.ndarray:
     """``|K^T theta|`` for a vector ``theta``; row norms ``||K^T Theta||_2`` for a matrix."""
     c = K.T @ theta
     return np.abs(c) if c.ndim == 1 else np.linalg.norm(c, axis=1)
+
+
+def dense_violators(K: np.ndarray, theta: np.ndarray, k: int, threshold: float,
+                    exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """The column-source ``violators`` of an explicit ``(n, p)`` matrix, vectorised."""
+    scores = price_matrix(K, theta)
+    m = float(scores.max()) if scores.size else 0.0
+    k = int(k)
+    if k <= 0 or not m > threshold:
+        return np.zeros(0, dtype=np.int64), np.zeros(0), m
+    if exclude is not None and len(exclude):
+        scores[np.asarray(exclude, dtype=np.int64)] = -np.inf
+    cand = np.flatnonzero(scores > threshold)
+    if cand.size > k:  # the k best; at the k-th score, the smallest indices
+        sc = scores[cand]
+        kth = -np.partition(-sc, k - 1)[k - 1]
+        above = cand[sc > kth]
+        cand = np.sort(np.concatenate([above, cand[sc == kth][: k - above.size]]))
+    order = np.argsort(-scores[cand], kind="stable")  # ties: increasing index (cand is sorted)
+    idx = cand[order].astype(np.int64, copy=False)
+    return idx, scores[idx], m
 
 
 def penalty(coef: np.ndarray) -> float:
@@ -154,6 +198,18 @@ def certify(problem: LassoProblem, support: np.ndarray, coef: np.ndarray, interc
     ``theta`` defaults to ``-grad L(pred)`` (a solver may supply its own, e.g. hinge duals).
     Returns the certificate, the dual point and the (possibly re-fitted) intercept.
     """
+    cert, theta, intercept, _, _ = certify_and_price(problem, support, coef, intercept, theta)
+    return cert, theta, intercept
+
+
+def certify_and_price(problem: LassoProblem, support: np.ndarray, coef: np.ndarray, intercept,
+                      theta: np.ndarray | None = None, *, k: int = 0, threshold: float | None = None,
+                      exclude: np.ndarray | None = None):
+    """:func:`certify`, plus the source's ``k`` worst violators from the same pricing pass.
+
+    The violators score above ``threshold`` (default ``lam``) at the returned dual point and
+    are not in ``exclude``.  Returns ``(certificate, theta, intercept, idx, scores)``.
+    """
     loss = problem.loss
     lam = problem.lam
     pred0 = predictions(problem, support, coef, 0.0)
@@ -165,12 +221,11 @@ def certify(problem: LassoProblem, support: np.ndarray, coef: np.ndarray, interc
         theta = -loss.gradient(pred, problem.y)
     if problem.intercept:
         theta = loss.project_dual(theta, problem.y)
-    scores = problem.columns.price(theta)
-    m = float(scores.max()) if scores.size else 0.0
+    idx, scores, m = problem.columns.violators(theta, k, lam if threshold is None else threshold, exclude)
     scale = 1.0 if m <= lam else lam / m
     dual = loss.dual_value(scale * theta, problem.y)
     gap = max(primal - dual, 0.0)
     cert = Certificate(primal=float(primal), dual=float(dual), gap=float(gap),
                        relative_gap=float(gap / max(abs(primal), 1e-300)), max_violation=m / lam,
-                       n_columns_priced=int(scores.size))
-    return cert, theta, intercept
+                       n_columns_priced=int(problem.columns.n_columns))
+    return cert, theta, intercept, idx, scores
