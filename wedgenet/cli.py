@@ -265,9 +265,10 @@ def run_fit(args, out=None) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
             net = wn.fit(X, y, lam=args.lam, loss=args.loss, reg=args.reg, bias=bias, depth=args.depth,
-                         max_columns=args.max_columns, random_state=args.seed)
+                         max_columns=args.max_columns, random_state=args.seed,
+                         dictionary_mode=args.dictionary_mode)
     except MemoryError as exc:
-        raise CLIError(f"{exc} (try --max-columns to sample the dictionary)") from None
+        raise CLIError(f"{exc} (try --max-columns to sample the dictionary, or --dictionary-mode streamed)") from None
     except ValueError as exc:
         raise CLIError(str(exc)) from None
     seconds = time.perf_counter() - t0
@@ -353,6 +354,8 @@ def _build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--depth", type=int, choices=(2, 3), default=2, help="network depth (default 2)")
     fit.add_argument("--max-columns", type=_positive_int, default=None,
                      help="sample at most this many dictionary columns (large data; no global certificate)")
+    fit.add_argument("--dictionary-mode", choices=("auto", "explicit", "streamed"), default="auto",
+                     help="auto (default) streams the dictionary when it would not fit in memory")
     fit.add_argument("--seed", type=int, default=None, help="random seed for --max-columns sampling")
     fit.add_argument("--delimiter", default=",", help="CSV field delimiter (default ',')")
     fit.add_argument("--out", default="model.json", help="model file to write (default model.json)")

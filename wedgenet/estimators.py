@@ -60,8 +60,13 @@ _COMMON_PARAMS = """\
     max_iter : int, default=100
         Maximum number of working-set iterations.
     memory_budget : float or None, default=None
-        Bytes the dictionary may use (default: half the memory available now); a larger
-        dictionary raises :class:`wedgenet.MemoryBudgetError` before allocating."""
+        Bytes the explicit dictionary may use (default: half the memory available now).
+    dictionary_mode : {"auto", "explicit", "streamed"}, default="auto"
+        ``"auto"`` streams the dictionary (prices candidates in chunks, never stores ``K``) when
+        the explicit one would exceed ``memory_budget``; ``"explicit"`` raises
+        :class:`wedgenet.MemoryBudgetError` instead (see :func:`wedgenet.fit`).
+    certify_all : bool, default=False
+        With ``max_columns``, certify the sampled fit by one streamed pass over every candidate."""
 
 _COMMON_ATTRS = """\
     network_ : WedgeNetwork
@@ -98,6 +103,8 @@ class _WedgeBase(BaseEstimator):
         tol=1e-6,
         max_iter=100,
         memory_budget=None,
+        dictionary_mode="auto",
+        certify_all=False,
     ):
         self.lam = lam
         self.reg = reg
@@ -109,12 +116,15 @@ class _WedgeBase(BaseEstimator):
         self.tol = tol
         self.max_iter = max_iter
         self.memory_budget = memory_budget
+        self.dictionary_mode = dictionary_mode
+        self.certify_all = certify_all
 
     def _fit_network(self, X, y, loss):
         net = _wedge_fit(
             X, y, lam=self.lam, loss=loss, reg=self.reg, bias=self.bias, depth=self.depth,
             solver=self.solver, max_columns=self.max_columns, random_state=self.random_state,
             tol=self.tol, max_iter=self.max_iter, memory_budget=self.memory_budget,
+            dictionary_mode=self.dictionary_mode, certify_all=self.certify_all,
         )
         self.network_ = net
         self.duality_gap_ = net.duality_gap
@@ -235,10 +245,13 @@ class WedgeClassifier(ClassifierMixin, _WedgeBase):
         tol=1e-6,
         max_iter=100,
         memory_budget=None,
+        dictionary_mode="auto",
+        certify_all=False,
     ):
         super().__init__(
             lam, reg=reg, bias=bias, depth=depth, solver=solver, max_columns=max_columns,
             random_state=random_state, tol=tol, max_iter=max_iter, memory_budget=memory_budget,
+            dictionary_mode=dictionary_mode, certify_all=certify_all,
         )
         self.loss = loss
 

@@ -180,6 +180,16 @@ def test_fit_round_trip(diabetes_csv, tmp_path, capsys):
     np.testing.assert_array_equal(again.predict(X), net.predict(X))
 
 
+def test_fit_streamed_dictionary_mode(diabetes_csv, tmp_path, capsys):
+    path, X, y = diabetes_csv
+    out = tmp_path / "streamed.json"
+    assert main(["fit", str(path), "--target", "progression", "--lam", "0.1", "--dictionary-mode", "streamed",
+                 "--out", str(out)]) == 0
+    net = wedgenet.load(out)
+    ref = wedgenet.fit(X, y, lam=0.1, reg="l1", bias=True)
+    assert abs(net.objective(X, y) - ref.objective(X, y)) <= 1e-8 * ref.objective(X, y)
+
+
 def test_fit_options_no_bias_default_out(diabetes_csv, tmp_path, monkeypatch, capsys):
     path, X, y = diabetes_csv
     monkeypatch.chdir(tmp_path)

@@ -357,3 +357,21 @@ def test_classifier_bad_targets():
         WedgeClassifier().fit(X, np.ones(20))
     with pytest.raises(ValueError, match="loss must be one of"):
         WedgeClassifier(loss="squared").fit(X, y)
+
+
+def test_streamed_dictionary_mode_matches_explicit():
+
+    X, y = make_spiral(40, random_state=0)
+    exp = WedgeRegressor(lam=0.2, dictionary_mode="explicit").fit(X, y)
+    stm = WedgeRegressor(lam=0.2, dictionary_mode="streamed").fit(X, y)
+    obj_e = exp.network_.objective(X, y)
+    obj_s = stm.network_.objective(X, y)
+    assert abs(obj_s - obj_e) <= 1e-8 * obj_e
+    np.testing.assert_allclose(stm.predict(X), exp.predict(X), atol=1e-6)
+    assert clone(stm).get_params()["dictionary_mode"] == "streamed"
+
+
+def test_bad_dictionary_mode_is_rejected():
+    X, y = np.random.default_rng(0).standard_normal((10, 2)), np.arange(10.0)
+    with pytest.raises(ValueError, match="dictionary_mode"):
+        WedgeRegressor(dictionary_mode="lazy").fit(X, y)
