@@ -144,6 +144,39 @@ def candidate_neurons(
     return W, b, norms, subsets, cand_anchor
 
 
+@nb.njit(cache=True, parallel=True)
+def neurons_of_subsets(
+    subsets: np.ndarray,
+    cand_anchor: np.ndarray,
+    m: int,
+    P: np.ndarray,
+    is_sample: np.ndarray,
+    anchors: np.ndarray,
+    mode: int,
+    pnorm: int,
+    rtol: float,
+):
+    """Unit-norm neurons of candidates given by their pool-index subsets and anchors.
+
+    The same neurons as :func:`candidate_neurons` without the ranks, for pools whose
+    ``C(n_pool, k)`` exceeds the int64 rank range (sampled candidates).  Returns ``W``, ``b``,
+    ``norms`` as :func:`candidate_neurons` does.
+    """
+    N = subsets.shape[0]
+    dr = P.shape[1]
+    W = np.zeros((N, dr))
+    b = np.zeros(N)
+    norms = np.zeros(N)
+    for t in nb.prange(N):
+        A = np.empty((m, dr))
+        c = np.empty(dr)
+        nrm, off = neuron_of_subset(subsets[t], cand_anchor[t], m, P, is_sample, anchors, mode, pnorm, rtol, A, c,
+                                    W[t])
+        norms[t] = nrm
+        b[t] = off
+    return W, b, norms
+
+
 @nb.njit(cache=True, inline="always")
 def _preact(X: np.ndarray, i: int, W: np.ndarray, t: np.int64, b: float) -> float:
     """``x_i . w_t + b``, snapped to exactly 0 within rounding of a point on the breakline."""

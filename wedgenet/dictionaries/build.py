@@ -26,6 +26,7 @@ from ._kernels import (
     candidate_neurons,
     fill_columns,
     hash_columns,
+    neurons_of_subsets,
     representatives,
 )
 from .families import Family, Pool, build_pool, get_family
@@ -236,6 +237,48 @@ class Setup:
                                  self.pool.vectors, (self.pool.kind == 0), self.anchors, self.family.mode,
                                  self.family.pnorm, self.T, self.rtol)
 
+    @property
+    def huge(self) -> bool:
+        """More candidates than int64 ranks: they can only be sampled, by subsets."""
+        return self.total > np.iinfo(np.int64).max
+
+    def sample_subsets(self, n_pick: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """``n_pick`` distinct candidates drawn uniformly (up to float64 rounding of the anchor
+        weights), as sorted pool-index subsets and anchors, without ranks (for :attr:`huge`)."""
+        counts = np.diff(self.offsets).astype(object)
+        prob = np.array([float(c) / float(self.total) for c in counts])
+        prob /= prob.sum()
+        k = self.k_sub
+        if self.family.mode == MODE_ANCHORED:  # anchor a uses the pool prefix of length n_pool - 1 - a
+            lengths = self.n_pool - 1 - np.arange(counts.size)
+        else:
+            lengths = np.full(counts.size, self.n_pool)
+        subs = np.empty((0, k), dtype=np.int64)
+        anch = np.empty(0, dtype=np.int64)
+        for _ in range(100):  # duplicates are rare: C(pool, k) > 2^63
+            need = n_pick - subs.shape[0]
+            if need <= 0:
+                break
+            a = rng.choice(counts.size, size=2 * need, p=prob).astype(np.int64)
+            L = lengths[a]
+            # k distinct indices of range(L) per row: draw with replacement, keep rows without repeats
+            U = np.sort(np.floor(rng.random((a.size, k)) * L[:, None]).astype(np.int64), axis=1)
+            ok = np.all(np.diff(U, axis=1) > 0, axis=1) if k > 1 else np.ones(a.size, bool)
+            subs = np.vstack([subs, U[ok]])
+            anch = np.concatenate([anch, a[ok]])
+            key = np.column_stack([anch, subs])
+            _, first = np.unique(key, axis=0, return_index=True)
+            first = np.sort(first)[:n_pick]
+            subs, anch = subs[first], anch[first]
+        return np.ascontiguousarray(subs), anch
+
+    def neurons_of(self, subsets: np.ndarray, cand_anchor: np.ndarray):
+        """:meth:`neurons` for candidates given by subsets and anchors."""
+        anchors = self.anchors
+        W, b, norms = neurons_of_subsets(subsets, cand_anchor, self.m, self.pool.vectors, (self.pool.kind == 0),
+                                         anchors, self.family.mode, self.family.pnorm, self.rtol)
+        return W, b, norms, subsets, cand_anchor
+
     def to_data_coordinates(self, W_r: np.ndarray, b_r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Neurons in working coordinates -> neurons acting on ``X`` (Lemma 23 map-back)."""
         if self.basis is not None:
@@ -268,13 +311,11 @@ def prepare(X, reg: str, bias: bool, depth: int, rtol: float) -> Setup:
     n_pool = pool.vectors.shape[0]
     offsets = family.anchor_offsets(n, n_pool, k_sub) if dr > 0 else np.array([0, 0], dtype=object)
     total = int(offsets[-1])
-    if total > np.iinfo(np.int64).max:
-        raise ValueError(f"{total:.3e} candidate subsets exceed the int64 index range; reduce n or d")
     per = 2 if family.depth == 2 else 4 * n
     S = Setup(Xa, n, d, family, np.ascontiguousarray(Z), basis, center, rank, dr, family.theorem(d), bool(exact),
               pool, m, k_sub, n_pool, offsets, total, per, rtol)
     if total > 0:
-        S.T = binomial_table(n_pool, k_sub)
+        S.T = binomial_table(n_pool, k_sub) if not S.huge else None
         S.anchors = np.ascontiguousarray(Xa if family.mode in (MODE_ANCHORED, MODE_BIAS_ONLY) else np.zeros((1, dr)))
     return S
 
@@ -343,7 +384,12 @@ def dictionary(
                       "or use wedgenet.streamed_dictionary (wedgenet.fit(..., dictionary_mode='streamed')), "
                       "which prices candidates in chunks.")
 
-    if sampled:
+    if S.huge and not sampled:
+        raise ValueError(f"{total:.3e} candidate subsets exceed the int64 index range and cannot be enumerated; "
+                         "pass max_columns=... to sample them")
+    if S.huge:
+        ids = None
+    elif sampled:
         ids = np.sort(rng.choice(total, size=n_pick, replace=False)).astype(np.int64)
     else:
         ids = np.arange(n_pick, dtype=np.int64)
@@ -351,7 +397,10 @@ def dictionary(
     threads = numba_threads_for(float(n_pick) * per * n * max(d, 4))
     if total > 0:
         with threads:
-            W_r, b_r, norms, subsets, cand_anchor = S.neurons(ids)
+            if S.huge:
+                W_r, b_r, norms, subsets, cand_anchor = S.neurons_of(*S.sample_subsets(n_pick, rng))
+            else:
+                W_r, b_r, norms, subsets, cand_anchor = S.neurons(ids)
     else:  # rank 0 (all samples equal, or X = 0 without bias): no hyperplane exists
         W_r, b_r, norms = np.zeros((0, dr)), np.zeros(0), np.zeros(0)
         subsets = np.zeros((0, k_sub), dtype=np.int64)

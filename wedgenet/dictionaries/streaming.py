@@ -531,6 +531,10 @@ def streamed_dictionary(
     S = prepare(X, reg, bias, depth, rtol)
     if max_columns is not None:
         max_columns = check_positive_int("max_columns", max_columns)
+    if S.huge:
+        raise ValueError(f"{S.total:.3e} candidate subsets exceed the int64 rank range, which streaming walks; "
+                         "use wedgenet.dictionary(X, ..., max_columns=...) (or wedgenet.fit with max_columns and "
+                         "dictionary_mode='explicit') to sample candidates by subsets")
     if chunk_size is not None:
         chunk_size = check_positive_int("chunk_size", chunk_size)
     rng = _check_generator(random_state)
