@@ -2,8 +2,9 @@
 
 A *candidate* is one first-layer neuron: an anchor ``a`` (or none) and a subset ``S`` of a
 generator pool, identified by the integer ``g = a * n_subsets + rank(S)`` (combinatorial
-number system, :mod:`wedgenet.algebra.combinations`).  ``candidate_neurons`` maps candidate
-ids to unit-norm neurons ``(w, b)`` with ``w = c / ||c||_p``, ``c = cross(rows)``;
+number system, :mod:`wedgenet.algebra.combinations`).  ``unrank_candidates`` maps candidate
+ids to subsets and ``neurons_of_subsets`` maps subsets to unit-norm neurons ``(w, b)`` with
+``w = c / ||c||_p``, ``c = cross(rows)``;
 ``hash_columns`` fingerprints the ReLU columns of both orientations (and, for depth 3, the
 second-layer units) without writing them; ``representatives`` merges equal columns; and
 ``fill_columns`` writes only the kept columns into a Fortran-ordered ``K``.  Inputs are
@@ -53,7 +54,7 @@ def neuron_of_subset(sub: np.ndarray, a: np.int64, m: int, P: np.ndarray, is_sam
     anchor.  Writes ``w = c / ||c||_p`` (``c = cross(rows)``) into ``w`` and returns
     ``(||c||_p, b)``; ``||c||_p = 0`` (and ``w`` untouched) for a dependent subset.  ``A``
     ``(m, dr)`` and ``c`` ``(dr,)`` are workspace.  Both the explicit dictionary
-    (:func:`candidate_neurons`) and the streamed pricer (:mod:`._pricing`) call this.
+    (:func:`neurons_of_subsets`) and the streamed pricer (:mod:`._pricing`) call this.
     """
     dr = P.shape[1]
     if mode == MODE_AFFINE:
@@ -101,47 +102,23 @@ def neuron_of_subset(sub: np.ndarray, a: np.int64, m: int, P: np.ndarray, is_sam
 
 
 @nb.njit(cache=True, parallel=True)
-def candidate_neurons(
-    ids: np.ndarray,
-    offsets: np.ndarray,
-    m: int,
-    P: np.ndarray,
-    is_sample: np.ndarray,
-    anchors: np.ndarray,
-    mode: int,
-    pnorm: int,
-    T: np.ndarray,
-    rtol: float,
-):
-    """Unit-norm neurons of the candidates ``ids``.
+def unrank_candidates(ids: np.ndarray, offsets: np.ndarray, k: int, T: np.ndarray):
+    """Pool-index subsets and anchors of the candidate ranks ``ids``.
 
     Candidate ``g`` belongs to anchor ``a`` with ``offsets[a] <= g < offsets[a+1]`` and is the
     subset of pool indices with colex rank ``g - offsets[a]`` (for an anchor with a shorter
     pool, the ranks below ``C(len, k)`` enumerate exactly the subsets of that pool prefix).
-    Returns ``W (N, dr)``, ``b (N,)``, ``norms (N,)`` (``||c||_p``, 0 for a degenerate
-    subset), ``subsets (N, k)`` of pool indices (``k = m + 1`` in affine mode) and the
-    anchor of each candidate.
+    Returns ``subsets (N, k)`` (``k = m + 1`` in affine mode) and ``cand_anchor (N,)``.
     """
     N = ids.shape[0]
-    dr = P.shape[1]
-    k = m + 1 if mode == MODE_AFFINE else m
-    W = np.zeros((N, dr))
-    b = np.zeros(N)
-    norms = np.zeros(N)
     subsets = np.empty((N, k), dtype=np.int64)
     cand_anchor = np.empty(N, dtype=np.int64)
     for t in nb.prange(N):
         g = ids[t]
         a = _find_anchor(offsets, g)
         cand_anchor[t] = a
-        sub = subsets[t]
-        unrank_one(g - offsets[a], k, T, sub)
-        A = np.empty((m, dr))
-        c = np.empty(dr)
-        nrm, off = neuron_of_subset(sub, a, m, P, is_sample, anchors, mode, pnorm, rtol, A, c, W[t])
-        norms[t] = nrm
-        b[t] = off
-    return W, b, norms, subsets, cand_anchor
+        unrank_one(g - offsets[a], k, T, subsets[t])
+    return subsets, cand_anchor
 
 
 @nb.njit(cache=True, parallel=True)
@@ -158,9 +135,9 @@ def neurons_of_subsets(
 ):
     """Unit-norm neurons of candidates given by their pool-index subsets and anchors.
 
-    The same neurons as :func:`candidate_neurons` without the ranks, for pools whose
-    ``C(n_pool, k)`` exceeds the int64 rank range (sampled candidates).  Returns ``W``, ``b``,
-    ``norms`` as :func:`candidate_neurons` does.
+    Ranked candidates get their subsets from :func:`unrank_candidates`; pools beyond the int64
+    rank range are sampled by subsets directly.  Returns ``W (N, dr)``, ``b (N,)`` and
+    ``norms (N,)`` (``||c||_p``, 0 for a degenerate subset).
     """
     N = subsets.shape[0]
     dr = P.shape[1]

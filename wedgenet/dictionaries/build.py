@@ -23,11 +23,11 @@ from ..algebra.products import DEFAULT_RTOL
 from ._kernels import (
     MODE_ANCHORED,
     MODE_BIAS_ONLY,
-    candidate_neurons,
     fill_columns,
     hash_columns,
     neurons_of_subsets,
     representatives,
+    unrank_candidates,
 )
 from .families import Family, Pool, build_pool, get_family
 from .memory import check_memory, default_memory_budget
@@ -231,11 +231,9 @@ class Setup:
     def offsets64(self) -> np.ndarray:
         return self.offsets.astype(np.int64)
 
-    def neurons(self, ids: np.ndarray):
-        """``candidate_neurons`` of candidate ranks ``ids`` in the working coordinates."""
-        return candidate_neurons(np.ascontiguousarray(ids, dtype=np.int64), self.offsets64, self.m,
-                                 self.pool.vectors, (self.pool.kind == 0), self.anchors, self.family.mode,
-                                 self.family.pnorm, self.T, self.rtol)
+    def unrank(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pool-index subsets and anchors of the candidate ranks ``ids``."""
+        return unrank_candidates(np.ascontiguousarray(ids, dtype=np.int64), self.offsets64, self.k_sub, self.T)
 
     @property
     def huge(self) -> bool:
@@ -272,12 +270,11 @@ class Setup:
             subs, anch = subs[first], anch[first]
         return np.ascontiguousarray(subs), anch
 
-    def neurons_of(self, subsets: np.ndarray, cand_anchor: np.ndarray):
-        """:meth:`neurons` for candidates given by subsets and anchors."""
-        anchors = self.anchors
-        W, b, norms = neurons_of_subsets(subsets, cand_anchor, self.m, self.pool.vectors, (self.pool.kind == 0),
-                                         anchors, self.family.mode, self.family.pnorm, self.rtol)
-        return W, b, norms, subsets, cand_anchor
+    def neurons(self, subsets: np.ndarray, cand_anchor: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(W, b, norms)`` of the candidates given by pool-index subsets and anchors, in the
+        working coordinates."""
+        return neurons_of_subsets(subsets, cand_anchor, self.m, self.pool.vectors, (self.pool.kind == 0),
+                                  self.anchors, self.family.mode, self.family.pnorm, self.rtol)
 
     def to_data_coordinates(self, W_r: np.ndarray, b_r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Neurons in working coordinates -> neurons acting on ``X`` (Lemma 23 map-back)."""
@@ -387,20 +384,16 @@ def dictionary(
     if S.huge and not sampled:
         raise ValueError(f"{total:.3e} candidate subsets exceed the int64 index range and cannot be enumerated; "
                          "pass max_columns=... to sample them")
-    if S.huge:
-        ids = None
-    elif sampled:
-        ids = np.sort(rng.choice(total, size=n_pick, replace=False)).astype(np.int64)
-    else:
-        ids = np.arange(n_pick, dtype=np.int64)
     # small jobs run on one numba thread (see wedgenet._parallel)
     threads = numba_threads_for(float(n_pick) * per * n * max(d, 4))
     if total > 0:
         with threads:
-            if S.huge:
-                W_r, b_r, norms, subsets, cand_anchor = S.neurons_of(*S.sample_subsets(n_pick, rng))
+            if S.huge:  # beyond int64 ranks: sample subsets directly
+                subsets, cand_anchor = S.sample_subsets(n_pick, rng)
             else:
-                W_r, b_r, norms, subsets, cand_anchor = S.neurons(ids)
+                ids = np.sort(rng.choice(total, size=n_pick, replace=False)) if sampled else np.arange(n_pick)
+                subsets, cand_anchor = S.unrank(ids)
+            W_r, b_r, norms = S.neurons(subsets, cand_anchor)
     else:  # rank 0 (all samples equal, or X = 0 without bias): no hyperplane exists
         W_r, b_r, norms = np.zeros((0, dr)), np.zeros(0), np.zeros(0)
         subsets = np.zeros((0, k_sub), dtype=np.int64)

@@ -387,7 +387,8 @@ class StreamedDictionary:
             W_r, b_r, norms = np.zeros((0, S.dr)), np.zeros(0), np.zeros(0)
             subsets, anchors = np.zeros((0, S.k_sub), dtype=np.int64), np.zeros(0, dtype=np.int64)
         else:
-            W_r, b_r, norms, subsets, anchors = self.setup.neurons(g)
+            subsets, anchors = self.setup.unrank(g)
+            W_r, b_r, norms = self.setup.neurons(subsets, anchors)
         W, b = self.setup.to_data_coordinates(W_r, b_r)
         local = inv.astype(np.int64).ravel() * self.per + within
         return W, b, norms, subsets, anchors, inv.ravel(), local, within
