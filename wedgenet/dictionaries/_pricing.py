@@ -92,6 +92,15 @@ def _depth2_scalar(ZT4: np.ndarray, w4: np.ndarray, b: float, v: np.ndarray, z: 
 
 
 @nb.njit(cache=True, inline="always")
+def _norm(acc: np.ndarray) -> float:
+    """``||acc||_2`` (the group score of one column)."""
+    s = 0.0
+    for c in range(acc.shape[0]):
+        s += acc[c] * acc[c]
+    return np.sqrt(s)
+
+
+@nb.njit(cache=True, inline="always")
 def _depth2_scores(z: np.ndarray, theta: np.ndarray, out: np.ndarray, base: np.int64, accp: np.ndarray,
                    accm: np.ndarray) -> None:
     n = z.shape[0]
@@ -118,13 +127,8 @@ def _depth2_scores(z: np.ndarray, theta: np.ndarray, out: np.ndarray, base: np.i
         elif zi < 0.0:
             for c in range(C):
                 accm[c] -= zi * theta[i, c]
-    sp = 0.0
-    sm = 0.0
-    for c in range(C):
-        sp += accp[c] * accp[c]
-        sm += accm[c] * accm[c]
-    out[base] = np.sqrt(sp)
-    out[base + 1] = np.sqrt(sm)
+    out[base] = _norm(accp)
+    out[base + 1] = _norm(accm)
 
 
 @nb.njit(cache=True)
@@ -175,13 +179,8 @@ def _depth3_scores(z: np.ndarray, theta: np.ndarray, out: np.ndarray, base: np.i
                 out[col] = abs(acc1[0])
                 out[col + 1] = abs(acc2[0])
             else:
-                s1 = 0.0
-                s2 = 0.0
-                for c in range(C):
-                    s1 += acc1[c] * acc1[c]
-                    s2 += acc2[c] * acc2[c]
-                out[col] = np.sqrt(s1)
-                out[col + 1] = np.sqrt(s2)
+                out[col] = _norm(acc1)
+                out[col + 1] = _norm(acc2)
 
 
 @nb.njit(cache=True, parallel=True)
