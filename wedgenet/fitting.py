@@ -268,8 +268,6 @@ def fit(
 
 def _solve(solver_be, problem, D, *, lam, loss, **kw):
     """``solver_be.solve``; Ctrl-C raises :class:`FitInterrupted` with the best certified state."""
-    if hasattr(solver_be, "best"):
-        solver_be.best = None
     try:
         return solver_be.solve(problem, **kw)
     except KeyboardInterrupt as exc:

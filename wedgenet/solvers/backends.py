@@ -134,6 +134,7 @@ class WorkingSet(Backend):
 
     def solve(self, problem, *, tol=1e-6, max_iter=100, verbose=False, inner=None, warm_start=None):
         """Column generation; ``warm_start`` (a previous result) seeds the working set."""
+        self.best = None  # the best certified state of THIS solve (read by wedgenet.fit on Ctrl-C)
         with blas_threads(self.blas_threads):
             return self._solve(problem, tol=tol, max_iter=max_iter, verbose=verbose, inner=inner,
                                warm_start=warm_start)
