@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 #: Below about this many floating-point operations per thread, a second numba thread costs more
-#: than it saves: measured on 2 cores, a 100 x 10,506 dictionary built in 0.0057 s on one thread
-#: and 0.08 s on two while another process kept a core busy (the threads wait on each other).
-MIN_WORK_PER_THREAD = 4e6
+#: than it saves.  Measured on 2 cores for the 100 x 10,506 dictionary (work ~4.2e6): quiet, 3.4 ms
+#: on two threads against 5.4 ms on one; with one other busy process, medians 7.4 ms against
+#: 5.3 ms; with three other busy agents, 80 ms against 6 ms.  4e6 favoured the loaded cases and
+#: cost 60% on a quiet machine; 1e6 keeps two threads for jobs of that size and one thread for
+#: the tiny ones (a few hundred candidates), where the threads' start-up dominates.
+MIN_WORK_PER_THREAD = 1e6
 
 
 class numba_threads_for:  # noqa: N801 (used like a function: ``with numba_threads_for(work):``)
