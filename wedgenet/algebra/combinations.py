@@ -51,13 +51,23 @@ def binomial_table(n: int, k: int) -> np.ndarray:
             f"C(n={n}, k={k}) = {total:.3e} subsets exceeds the int64 rank range; "
             "sample subsets (max_columns=...) instead of enumerating them"
         )
+    return _pascal(n, k)
+
+
+@nb.njit(cache=True)
+def _pascal(n: int, k: int) -> np.ndarray:
+    """Pascal's rule ``C(a, j) = C(a-1, j-1) + C(a-1, j)``, saturating at the int64 maximum:
+    entries above ``C(n, k)`` (e.g. ``C(68, 34)`` when ``k = 60``) are never read, but must not
+    overflow."""
+    big = np.iinfo(np.int64).max
     T = np.zeros((n + 1, k + 1), dtype=np.int64)
-    T[:, 0] = 1
+    for a in range(n + 1):
+        T[a, 0] = 1
     for a in range(1, n + 1):
         for j in range(1, min(a, k) + 1):
-            # saturate: entries above C(n, k) (e.g. C(68, 34) when k=60) are never read, but
-            # must not overflow int64 (RuntimeWarning, and an error under -W error)
-            T[a, j] = min(int(T[a - 1, j - 1]) + int(T[a - 1, j]), _INT64_MAX)
+            x = T[a - 1, j - 1]
+            y = T[a - 1, j]
+            T[a, j] = big if x > big - y else x + y
     return T
 
 

@@ -5,9 +5,10 @@ generator pool, identified by the integer ``g = a * n_subsets + rank(S)`` (combi
 number system, :mod:`wedgenet.algebra.combinations`).  ``unrank_candidates`` maps candidate
 ids to subsets and ``neurons_of_subsets`` maps subsets to unit-norm neurons ``(w, b)`` with
 ``w = c / ||c||_p``, ``c = cross(rows)``;
-``hash_columns`` fingerprints the ReLU columns of both orientations (and, for depth 3, the
-second-layer units) without writing them; ``representatives`` merges equal columns; and
-``fill_columns`` writes only the kept columns into a Fortran-ordered ``K``.  Inputs are
+``fill_hash_pairs`` writes the depth-2 ReLU columns of both orientations and fingerprints them
+in one pass; ``hash_level_columns`` fingerprints the depth-3 second-layer units without
+writing them; ``representatives`` merges equal columns; ``fill_columns`` writes chosen
+columns into a Fortran-ordered ``K``; and ``compact_columns`` moves kept columns forward.  Inputs are
 assumed valid (the public layer validates once).
 """
 
@@ -28,6 +29,10 @@ MODE_BIAS_ONLY = 3  # rows are pool vectors; b = -w . x_anchor (Thm 13)
 #: entries with |z| <= SNAP * (sum_k |x_k w_k| + |b|) are rounding noise of a point on the
 #: breakline and are set to exactly 0 before the ReLU
 SNAP = 1e-12
+
+#: candidates per parallel chunk in kernels that need per-candidate workspace (allocated once
+#: per chunk rather than once per candidate)
+CHUNK = 256
 
 
 @nb.njit(cache=True, inline="always")
@@ -144,13 +149,15 @@ def neurons_of_subsets(
     W = np.zeros((N, dr))
     b = np.zeros(N)
     norms = np.zeros(N)
-    for t in nb.prange(N):
+    n_chunks = (N + CHUNK - 1) // CHUNK
+    for ch in nb.prange(n_chunks):  # one workspace per chunk of candidates
         A = np.empty((m, dr))
         c = np.empty(dr)
-        nrm, off = neuron_of_subset(subsets[t], cand_anchor[t], m, P, is_sample, anchors, mode, pnorm, rtol, A, c,
-                                    W[t])
-        norms[t] = nrm
-        b[t] = off
+        for t in range(ch * CHUNK, min(N, (ch + 1) * CHUNK)):
+            nrm, off = neuron_of_subset(subsets[t], cand_anchor[t], m, P, is_sample, anchors, mode, pnorm, rtol,
+                                        A, c, W[t])
+            norms[t] = nrm
+            b[t] = off
     return W, b, norms
 
 
@@ -201,18 +208,33 @@ def _entry(X: np.ndarray, W: np.ndarray, b: np.ndarray, t: np.int64, sgn: float,
     return v if v > 0.0 else 0.0
 
 
-@nb.njit(cache=True, parallel=True)
-def hash_columns(X: np.ndarray, W: np.ndarray, b: np.ndarray, r: np.ndarray, depth3: bool):
-    """Per candidate column: hashes ``h = r[0]^T K``, ``g = r[1]^T K``, nonzero flag, max, threshold.
+@nb.njit(cache=True, inline="always")
+def _store_pair(h: np.ndarray, g: np.ndarray, cmax: np.ndarray, nz: np.ndarray, base: int, h1: float,
+                h2: float, g1: float, g2: float, m1: float, m2: float) -> None:
+    """Fingerprints of the column pair ``base, base + 1`` (the two signs of one ReLU argument)."""
+    h[base] = h1
+    h[base + 1] = h2
+    g[base] = g1
+    g[base + 1] = g2
+    cmax[base] = m1
+    cmax[base + 1] = m2
+    nz[base] = m1 > 0.0
+    nz[base + 1] = m2 > 0.0
 
-    Column layout: depth 2 has ``[+, -]`` orientations per candidate; depth 3 has
-    ``[s, j0, outer]`` with ``s`` in (+, -), level ``j0`` in ``0..n-1`` and outer in
-    (``K1 = (u - t0)_+``, ``K2 = (t0 - u)_+``), where ``u = (s (X w + b))_+`` and
-    ``t0 = u[j0]`` (Theorems 12, 13).  ``K`` itself is not written.
+
+@nb.njit(cache=True, parallel=True)
+def hash_level_columns(X: np.ndarray, W: np.ndarray, b: np.ndarray, r: np.ndarray):
+    """Depth 3: per candidate column, hashes ``h = r[0]^T K``, ``g = r[1]^T K``, nonzero flag, max
+    and threshold, without writing ``K`` (most of these columns are merged or zero; the kept
+    ones are written by :func:`fill_columns`).
+
+    Column layout ``[s, j0, outer]`` per first-layer neuron: ``s`` in (+, -), level ``j0`` in
+    ``0..n-1`` and outer in (``K1 = (u - t0)_+``, ``K2 = (t0 - u)_+``), where
+    ``u = (s (X w + b))_+`` and ``t0 = u[j0]`` (Theorems 12, 13).
     """
     n = X.shape[0]
     N = W.shape[0]
-    per = 4 * n if depth3 else 2
+    per = 4 * n
     h = np.zeros(N * per)
     g = np.zeros(N * per)
     nz = np.zeros(N * per, dtype=np.bool_)
@@ -222,31 +244,6 @@ def hash_columns(X: np.ndarray, W: np.ndarray, b: np.ndarray, r: np.ndarray, dep
         z = np.empty(n)
         for i in range(n):
             z[i] = _preact(X, i, W, t, b[t])
-        if not depth3:
-            hp = 0.0
-            hm = 0.0
-            gp = 0.0
-            gm = 0.0
-            mp = 0.0
-            mm = 0.0
-            for i in range(n):
-                if z[i] > 0.0:
-                    hp += r[0, i] * z[i]
-                    gp += r[1, i] * z[i]
-                    mp = max(mp, z[i])
-                elif z[i] < 0.0:
-                    hm -= r[0, i] * z[i]
-                    gm -= r[1, i] * z[i]
-                    mm = max(mm, -z[i])
-            h[2 * t] = hp
-            h[2 * t + 1] = hm
-            g[2 * t] = gp
-            g[2 * t + 1] = gm
-            cmax[2 * t] = mp
-            cmax[2 * t + 1] = mm
-            nz[2 * t] = mp > 0.0
-            nz[2 * t + 1] = mm > 0.0
-            continue
         us = np.empty(n)
         for so in range(2):
             sgn = 1.0 if so == 0 else -1.0
@@ -272,17 +269,74 @@ def hash_columns(X: np.ndarray, W: np.ndarray, b: np.ndarray, r: np.ndarray, dep
                         h2 -= r[0, i] * diff
                         g2 -= r[1, i] * diff
                         m2 = max(m2, -diff)
-                h[base] = h1
-                h[base + 1] = h2
-                g[base] = g1
-                g[base + 1] = g2
-                cmax[base] = m1
-                cmax[base + 1] = m2
-                nz[base] = m1 > 0.0
-                nz[base + 1] = m2 > 0.0
+                _store_pair(h, g, cmax, nz, base, h1, h2, g1, g2, m1, m2)
                 thr[base] = t0
                 thr[base + 1] = t0
     return h, g, nz, cmax, thr
+
+
+@nb.njit(cache=True, inline="always")
+def _preacts(XT: np.ndarray, W: np.ndarray, t: np.int64, b: float, z: np.ndarray, s: np.ndarray) -> None:
+    """``z = X @ w_t + b`` for all rows at once (``XT = X.T`` contiguous), snapped like
+    :func:`_preact`, with the same operation order (so the same values), vectorisable over rows."""
+    n = XT.shape[1]
+    ab = abs(b)
+    for i in range(n):
+        z[i] = b
+        s[i] = ab
+    for j in range(XT.shape[0]):
+        wj = W[t, j]
+        for i in range(n):
+            v = XT[j, i] * wj
+            z[i] += v
+            s[i] += abs(v)
+    for i in range(n):
+        if abs(z[i]) <= SNAP * s[i]:
+            z[i] = 0.0
+
+
+@nb.njit(cache=True, parallel=True, fastmath={"reassoc", "nsz", "nnan", "ninf"})
+def fill_hash_pairs(XT: np.ndarray, W: np.ndarray, b: np.ndarray, r: np.ndarray, K: np.ndarray):
+    """Depth 2 in one pass: write both orientations ``K[:, 2t] = (z)_+``, ``K[:, 2t+1] = (-z)_+``
+    of every candidate ``t`` (``z = X w_t + b``) into the Fortran-ordered ``K`` ``(n, 2N)``, and
+    return the column fingerprints ``h = r[0]^T K``, ``g = r[1]^T K``, nonzero flag and column max.
+
+    The reductions may be reassociated (fingerprints need only be equal to within rounding
+    for equal columns, which :func:`representatives` allows for); the column entries are
+    computed in strict arithmetic by :func:`_preacts` and equal those of :func:`fill_columns`.
+    """
+    n = XT.shape[1]
+    N = W.shape[0]
+    h = np.zeros(2 * N)
+    g = np.zeros(2 * N)
+    nz = np.zeros(2 * N, dtype=np.bool_)
+    cmax = np.zeros(2 * N)
+    n_chunks = (N + CHUNK - 1) // CHUNK
+    for ch in nb.prange(n_chunks):  # one workspace per chunk of candidates
+        z = np.empty(n)
+        s = np.empty(n)
+        for t in range(ch * CHUNK, min(N, (ch + 1) * CHUNK)):
+            _preacts(XT, W, t, b[t], z, s)
+            hp = 0.0
+            hm = 0.0
+            gp = 0.0
+            gm = 0.0
+            mp = 0.0
+            mm = 0.0
+            for i in range(n):
+                zi = z[i]
+                pi = zi if zi > 0.0 else 0.0
+                mi = -zi if zi < 0.0 else 0.0
+                K[i, 2 * t] = pi
+                K[i, 2 * t + 1] = mi
+                hp += r[0, i] * pi
+                hm += r[0, i] * mi
+                gp += r[1, i] * pi
+                gm += r[1, i] * mi
+                mp = max(mp, pi)
+                mm = max(mm, mi)
+            _store_pair(h, g, cmax, nz, 2 * t, hp, hm, gp, gm, mp, mm)
+    return h, g, nz, cmax
 
 
 @nb.njit(cache=True)
@@ -357,6 +411,21 @@ def fill_columns(X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool, cols
         t, sgn, t0, outer = _column_params(X, W, b, cols[q], per, depth3)
         for i in range(n):
             K[i, q] = _entry(X, W, b, t, sgn, t0, outer, i)
+
+
+@nb.njit(cache=True)
+def compact_columns(K: np.ndarray, keep: np.ndarray) -> None:
+    """Move columns ``keep`` (increasing) of the Fortran-ordered ``K`` to the front, in place.
+
+    Column ``keep[q]`` goes to position ``q <= keep[q]``; a forward sequential pass never
+    overwrites a column before it is read.
+    """
+    n = K.shape[0]
+    for q in range(keep.shape[0]):
+        src = keep[q]
+        if src != q:
+            for i in range(n):
+                K[i, q] = K[i, src]
 
 
 @nb.njit(cache=True, parallel=True)

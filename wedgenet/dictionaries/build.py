@@ -11,6 +11,7 @@ generators.  Training is then the Lasso ``L(K z + 1 t, y) + lam ||z||_1`` (THEOR
 
 from __future__ import annotations
 
+import functools
 import numbers
 from dataclasses import dataclass, field
 
@@ -23,8 +24,10 @@ from ..algebra.products import DEFAULT_RTOL
 from ._kernels import (
     MODE_ANCHORED,
     MODE_BIAS_ONLY,
+    compact_columns,
     fill_columns,
-    hash_columns,
+    fill_hash_pairs,
+    hash_level_columns,
     neurons_of_subsets,
     representatives,
     unrank_candidates,
@@ -159,6 +162,14 @@ class Dictionary:
         return "\n".join(lines)
 
 
+@functools.lru_cache(maxsize=8)
+def _hash_weights(n: int) -> np.ndarray:
+    """Fixed weights in ``[0.5, 1)`` of the two column fingerprints ``h = r[0]^T K``, ``g = r[1]^T K``."""
+    r = np.random.default_rng(20251123).uniform(0.5, 1.0, (2, n))
+    r.flags.writeable = False
+    return r
+
+
 def _check_generator(random_state) -> np.random.Generator:
     if random_state is None or isinstance(random_state, (numbers.Integral, np.random.SeedSequence)):
         if isinstance(random_state, bool):
@@ -190,9 +201,9 @@ def _working_coordinates(family: Family, X: np.ndarray) -> tuple[np.ndarray, np.
         M = X - center
     s = np.linalg.svd(M, compute_uv=False) if min(n, d) else np.zeros(0)
     tol = (s.max() if s.size else 0.0) * max(n, d) * np.finfo(float).eps
-    r = int(np.sum(s > tol))
+    r = int(np.sum(s > tol))  # np.linalg.matrix_rank(M)
     if not family.reduce_rank or r == d:
-        return X, None, center, (r if family.reduce_rank else int(np.linalg.matrix_rank(X)))
+        return X, None, center, r
     _, _, Vt = np.linalg.svd(M, full_matrices=False)
     basis = Vt[:r]
     return np.ascontiguousarray(M @ basis.T), basis, center, r
@@ -317,6 +328,13 @@ def prepare(X, reg: str, bias: bool, depth: int, rtol: float) -> Setup:
     return S
 
 
+def _signed_rows(W: np.ndarray, rows: np.ndarray, signs: np.ndarray) -> np.ndarray:
+    """``W[rows] * signs[:, None]`` (the oriented generator neurons)."""
+    out = np.take(W, rows, axis=0)
+    out *= signs[:, None]
+    return out
+
+
 def dictionary(
     X,
     *,
@@ -399,21 +417,33 @@ def dictionary(
         subsets = np.zeros((0, k_sub), dtype=np.int64)
         cand_anchor = np.zeros(0, dtype=np.int64)
     valid = norms > 0
-    W_r, b_r, norms, subsets = W_r[valid], b_r[valid], norms[valid], subsets[valid]
-    cand_anchor = cand_anchor[valid] if family.anchored else np.full(int(valid.sum()), -1, np.int64)
+    if not valid.all():
+        W_r, b_r, norms, subsets, cand_anchor = W_r[valid], b_r[valid], norms[valid], subsets[valid], cand_anchor[valid]
+    if not family.anchored:
+        cand_anchor = np.full(norms.size, -1, np.int64)
     W, b = S.to_data_coordinates(W_r, b_r)
 
     N = W.shape[0]
     p_all = N * per
-    r = np.random.default_rng(20251123).uniform(0.5, 1.0, (2, n))
+    r = _hash_weights(n)
     Xc = np.ascontiguousarray(Xa)
     depth3 = family.depth == 3
-    with threads:
-        h, g, nz, cmax, thr = hash_columns(Xc, W, b, r, depth3)
+    # depth 2 writes every candidate column while hashing (one pass), into a flat buffer viewed
+    # as a Fortran-ordered (n, p_all) matrix, and compacts it in place; depth 3 only hashes here
+    # (most of its candidate columns are merged or zero) and fills the kept columns afterwards
+    if depth3:
+        with threads:
+            h, g, nz, cmax, thr = hash_level_columns(Xc, W, b, r)
+    else:
+        buf = np.empty(n * p_all)
+        K_all = buf.reshape(p_all, n).T
+        with threads:
+            h, g, nz, cmax = fill_hash_pairs(np.ascontiguousarray(Xc.T), W, b, r, K_all)
+        thr = np.zeros(p_all)
 
     # merge equal columns (keeping the lowest index of each group) and drop zero columns
     scale = float(cmax.max()) if p_all else 1.0
-    order = np.argsort(h, kind="stable")
+    order = np.argsort(h)  # any order of ties: each group keeps its lowest column index
     with threads:
         rep = representatives(Xc, W, b, depth3, h, g, order, nz, 1e-10 * max(scale, 1e-300))
     idx = np.arange(p_all)
@@ -421,9 +451,16 @@ def dictionary(
     alts = np.flatnonzero((rep >= 0) & (rep != idx))
     new_index = np.full(p_all, -1, dtype=np.int64)
     new_index[keep] = np.arange(keep.size)
-    K_out = np.empty((n, keep.size), order="F")
-    with threads:
-        fill_columns(Xc, W, b, depth3, keep, K_out)
+    if depth3:
+        K_out = np.empty((n, keep.size), order="F")
+        with threads:
+            fill_columns(Xc, W, b, depth3, keep, K_out)
+    else:
+        if keep.size < p_all:
+            compact_columns(K_all, keep)
+            del K_all
+            buf.resize(n * keep.size, refcheck=False)  # shrink in place: no view of buf remains
+        K_out = buf.reshape(keep.size, n).T
 
     def meta(cols: np.ndarray):
         t = cols // per
@@ -440,15 +477,15 @@ def dictionary(
         return t, orient, level, outer
 
     t_keep, o_keep, l_keep, out_keep = meta(keep)
-    table = ProvenanceTable(family, pool, d, subsets[t_keep], cand_anchor[t_keep], l_keep, o_keep,
-                            out_keep, theorem)
+    table = ProvenanceTable(family, pool, d, np.take(subsets, t_keep, axis=0), np.take(cand_anchor, t_keep),
+                            l_keep, o_keep, out_keep, theorem)
     t_alt, o_alt, l_alt, out_alt = meta(alts)
-    alt_table = ProvenanceTable(family, pool, d, subsets[t_alt], cand_anchor[t_alt], l_alt, o_alt,
-                                out_alt, theorem)
+    alt_table = ProvenanceTable(family, pool, d, np.take(subsets, t_alt, axis=0), np.take(cand_anchor, t_alt),
+                                l_alt, o_alt, out_alt, theorem)
     return Dictionary(
         K=K_out,
-        weights=W[t_keep] * o_keep[:, None],
-        biases=b[t_keep] * o_keep,
+        weights=_signed_rows(W, t_keep, o_keep),
+        biases=np.take(b, t_keep) * o_keep,
         outer_sign=out_keep.astype(np.float64),
         thresholds=thr[keep],
         normalisers=norms[t_keep],
@@ -468,6 +505,6 @@ def dictionary(
         n_zero=int(np.sum(rep == -2)),
         alt_columns=new_index[rep[alts]],
         alt_provenance=alt_table,
-        alt_weights=W[t_alt] * o_alt[:, None],
-        alt_biases=b[t_alt] * o_alt,
+        alt_weights=_signed_rows(W, t_alt, o_alt),
+        alt_biases=np.take(b, t_alt) * o_alt,
     )
