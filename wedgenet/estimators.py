@@ -66,7 +66,12 @@ _COMMON_PARAMS = """\
         the explicit one would exceed ``memory_budget``; ``"explicit"`` raises
         :class:`wedgenet.MemoryBudgetError` instead (see :func:`wedgenet.fit`).
     certify_all : bool, default=False
-        With ``max_columns``, certify the sampled fit by one streamed pass over every candidate."""
+        With ``max_columns``, certify the sampled fit by one streamed pass over every candidate.
+    backend : {"local", "dask"}, default="local"
+        Where the streamed pricing passes run: local numba threads, or the current default
+        ``dask.distributed`` client (the one created last; ``"dask"`` implies a streamed
+        dictionary, see :func:`wedgenet.fit`).  The client is looked up at ``fit`` time, so
+        the estimator stays clonable and picklable."""
 
 _COMMON_ATTRS = """\
     network_ : WedgeNetwork
@@ -105,6 +110,7 @@ class _WedgeBase(BaseEstimator):
         memory_budget=None,
         dictionary_mode="auto",
         certify_all=False,
+        backend="local",
     ):
         self.lam = lam
         self.reg = reg
@@ -118,13 +124,14 @@ class _WedgeBase(BaseEstimator):
         self.memory_budget = memory_budget
         self.dictionary_mode = dictionary_mode
         self.certify_all = certify_all
+        self.backend = backend
 
     def _fit_network(self, X, y, loss):
         net = _wedge_fit(
             X, y, lam=self.lam, loss=loss, reg=self.reg, bias=self.bias, depth=self.depth,
             solver=self.solver, max_columns=self.max_columns, random_state=self.random_state,
             tol=self.tol, max_iter=self.max_iter, memory_budget=self.memory_budget,
-            dictionary_mode=self.dictionary_mode, certify_all=self.certify_all,
+            dictionary_mode=self.dictionary_mode, certify_all=self.certify_all, backend=self.backend,
         )
         self.network_ = net
         self.duality_gap_ = net.duality_gap
@@ -247,11 +254,12 @@ class WedgeClassifier(ClassifierMixin, _WedgeBase):
         memory_budget=None,
         dictionary_mode="auto",
         certify_all=False,
+        backend="local",
     ):
         super().__init__(
             lam, reg=reg, bias=bias, depth=depth, solver=solver, max_columns=max_columns,
             random_state=random_state, tol=tol, max_iter=max_iter, memory_budget=memory_budget,
-            dictionary_mode=dictionary_mode, certify_all=certify_all,
+            dictionary_mode=dictionary_mode, certify_all=certify_all, backend=backend,
         )
         self.loss = loss
 

@@ -81,10 +81,14 @@ def _pricer(dictionary_mode: str, backend: str, client):
         return dictionary_mode, None
     if dictionary_mode == "explicit":
         raise ValueError("backend='dask' prices a streamed dictionary; use dictionary_mode='streamed' or 'auto'")
-    if client is None:
-        raise ValueError("backend='dask' needs client=dask.distributed.Client(...)")
-    from .dictionaries.dask_pricing import DaskPricer
+    from .dictionaries.dask_pricing import DaskPricer, require_distributed
 
+    if client is None:  # the default client: the one created last, as in dask itself
+        try:
+            client = require_distributed().default_client()
+        except ValueError as exc:
+            raise ValueError("backend='dask' needs a Dask client: pass client=dask.distributed.Client(...) "
+                             "or create one first (it becomes the default client)") from exc
     return "streamed", DaskPricer(client)
 
 
@@ -235,7 +239,9 @@ def fit(
     backend : "local" or "dask"
         Where streamed passes run: local numba threads (default) or the Dask cluster of
         ``client`` (the ``dask`` extra; implies a streamed dictionary).
-    client : dask.distributed.Client, for ``backend="dask"``.
+    client : dask.distributed.Client, optional
+        For ``backend="dask"``; default the current default client
+        (``dask.distributed.default_client()``, the one created last).
     certify_all : bool
         With ``max_columns`` (sampled candidates), certify the result over *every* candidate
         with one extra streamed pass: ``net.duality_gap`` / ``net.max_violation`` then bound the

@@ -290,3 +290,33 @@ def test_blas_thread_cap_does_not_change_the_result():
     b = WorkingSet(blas_threads=None).solve(problem)
     assert a.converged and b.converged
     assert a.objective == pytest.approx(b.objective, rel=1e-12)
+
+
+def test_best_state_is_per_thread_and_survives_copies():
+    import copy
+    import pickle
+    import threading
+
+    X, y = make_spiral(30)
+    D = wn.dictionary(X, reg="l2", bias=True)
+    be = WorkingSet()
+    small = LassoProblem(D, y, 0.5, SQ, D.fit_intercept)
+    large = LassoProblem(D, y, 0.01, SQ, D.fit_intercept)
+    main_res = be.solve(small)
+    seen = {}
+
+    def other():
+        res = be.solve(large)
+        seen["thread"] = (be.best, res)
+
+    th = threading.Thread(target=other)
+    th.start()
+    th.join()
+    thread_best, thread_res = seen["thread"]
+    # each thread reads the state of its own solve on the shared backend
+    assert be.best is not None and be.best.objective == pytest.approx(main_res.objective, rel=1e-9)
+    assert thread_best.objective == pytest.approx(thread_res.objective, rel=1e-9)
+    assert abs(thread_res.objective - main_res.objective) > 1e-3 * main_res.objective
+    for clone in (copy.deepcopy(be), pickle.loads(pickle.dumps(be))):
+        assert clone.best is None and clone.initial == be.initial
+        assert clone.solve(small).objective == pytest.approx(main_res.objective, rel=1e-9)

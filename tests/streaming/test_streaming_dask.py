@@ -80,3 +80,33 @@ def test_dask_ranges_cover_each_candidate_once(client):
 def test_dask_client_is_checked():
     with pytest.raises(ValueError, match="Client"):
         DaskPricer(object())
+
+
+def test_default_client_and_estimators_use_the_cluster(client):
+    from sklearn.base import clone
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((25, 2))
+    y = np.maximum(X @ np.array([1.0, -0.7]) + 0.1, 0.0) + 0.05 * rng.standard_normal(25)
+    assert distributed.default_client() is client
+    local = wn.fit(X, y, lam=0.05, dictionary_mode="streamed")
+    dist = wn.fit(X, y, lam=0.05, backend="dask")  # no client=: the default client
+    assert dist.info["pricing_backend"] == "dask"
+    assert dist.info["primal"] == pytest.approx(local.info["primal"], rel=1e-12)
+    est = clone(wn.WedgeRegressor(lam=0.05, backend="dask")).fit(X, y)
+    assert est.network_.info["pricing_backend"] == "dask"
+    assert est.network_.info["primal"] == pytest.approx(local.info["primal"], rel=1e-12)
+    np.testing.assert_allclose(est.predict(X), local.predict(X), rtol=1e-10, atol=1e-12)
+    assert wn.WedgeRegressor(lam=0.05).fit(X, y).network_.info.get("pricing_backend", "local") != "dask"
+
+
+def test_dask_backend_without_any_client_says_what_to_do(monkeypatch):
+    def no_client():
+        raise ValueError("No clients found")
+
+    monkeypatch.setattr(distributed, "default_client", no_client)
+    X = np.random.default_rng(4).standard_normal((10, 2))
+    with pytest.raises(ValueError, match="needs a Dask client"):
+        wn.fit(X, X[:, 0], lam=0.1, backend="dask")
+    with pytest.raises(ValueError, match="needs a Dask client"):
+        wn.WedgeRegressor(backend="dask").fit(X, X[:, 0])

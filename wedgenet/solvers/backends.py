@@ -17,6 +17,7 @@ certificate computed by pricing *every* column of the problem (THEORY.md section
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 import warnings
 
@@ -124,13 +125,32 @@ class WorkingSet(Backend):
     """
 
     name = "working_set"
-    #: the best certified state of the running (or last) solve; wedgenet.fit reports it on Ctrl-C
-    best: SolverResult | None = None
 
     def __init__(self, initial: int = 32, grow: int = 64, blas_threads: int | None = 1) -> None:
         self.initial = initial
         self.grow = grow
         self.blas_threads = blas_threads
+        self._local = threading.local()
+
+    @property
+    def best(self) -> SolverResult | None:
+        """The best certified state of the running (or last) solve *in the calling thread*;
+        ``wedgenet.fit`` reports it on Ctrl-C.  Per thread, so that solves running concurrently
+        on the shared registered backend (threaded grid searches) never see each other's state."""
+        return getattr(self._local, "best", None)
+
+    @best.setter
+    def best(self, value: SolverResult | None) -> None:
+        self._local.best = value
+
+    def __getstate__(self) -> dict:  # thread-local state is not copied (deepcopy, pickling)
+        state = self.__dict__.copy()
+        del state["_local"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._local = threading.local()
 
     def solve(self, problem, *, tol=1e-6, max_iter=100, verbose=False, inner=None, warm_start=None):
         """Column generation; ``warm_start`` (a previous result) seeds the working set."""
