@@ -17,6 +17,7 @@ __all__ = [
     "check_positive_int",
     "check_choice",
     "check_nonneg_float",
+    "check_bool",
 ]
 
 
@@ -28,13 +29,27 @@ def as_float_array(
     ndim: int | None = None,
     allow_empty: bool = False,
 ) -> np.ndarray:
-    """Return ``value`` as a finite float64 array, or raise ``ValueError`` naming ``name``."""
+    """Return ``value`` as a finite float64 array, or raise ``ValueError`` naming ``name``.
+
+    Torch tensors are accepted (detached and moved to the CPU first)."""
+    if type(value).__module__.startswith("torch") and hasattr(value, "detach"):
+        value = value.detach().cpu()
+        if value.dtype.is_complex:
+            raise ValueError(f"{name} must be real; got complex values")
+        value = value.double().numpy()
+    try:
+        complex_ = np.iscomplexobj(value)
+    except (TypeError, ValueError):  # ragged: reported below
+        complex_ = False
+    if complex_:
+        raise ValueError(f"{name} must be real; got complex values")
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name} must be a numeric array; got {type(value).__name__} ({exc})") from None
     if ndim is not None and arr.ndim != ndim:
-        raise ValueError(f"{name} must be a {ndim}-D array; got shape {arr.shape}")
+        hint = f" (for a single row use {name}.reshape(1, -1))" if ndim == 2 and arr.ndim == 1 else ""
+        raise ValueError(f"{name} must be a {ndim}-D array; got shape {arr.shape}{hint}")
     if min_ndim is not None and arr.ndim < min_ndim:
         raise ValueError(f"{name} must have at least {min_ndim} dimensions; got shape {arr.shape}")
     if not allow_empty and arr.size == 0:
@@ -78,7 +93,26 @@ def check_nonneg_float(name: str, value: Any, *, strictly_positive: bool = False
 
 
 def check_choice(name: str, value: Any, choices: tuple) -> Any:
-    """Return ``value`` if it is one of ``choices``, else raise ``ValueError`` listing them."""
-    if value not in choices:
+    """Return ``value`` if it is one of ``choices``, else raise ``ValueError`` listing them.
+
+    Only hashable scalars of the choices' own types match (an array, a list, ``True`` for 1 or
+    ``2.0`` for 2 do not)."""
+    ok = False
+    for c in choices:
+        if type(value) is type(c) or (isinstance(value, str) and isinstance(c, str)):
+            try:
+                ok = bool(value == c)
+            except (TypeError, ValueError):  # pragma: no cover - exotic __eq__
+                ok = False
+            if ok:
+                break
+    if not ok:
         raise ValueError(f"{name} must be one of {choices}; got {value!r}")
     return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` as a ``bool`` (Python or numpy boolean) or raise ``ValueError``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False; got {value!r}")
+    return bool(value)

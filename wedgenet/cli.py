@@ -271,6 +271,12 @@ def run_fit(args, out=None) -> int:
         raise CLIError(f"{exc} (try --max-columns to sample the dictionary, or --dictionary-mode streamed)") from None
     except ValueError as exc:
         raise CLIError(str(exc)) from None
+    except Exception as exc:  # a convex solver failed (cvxpy SolverError, Clarabel status, LAPACK)
+        if type(exc).__module__.split(".")[0] not in ("cvxpy", "wedgenet", "numpy", "scipy") \
+                and not isinstance(exc, RuntimeError):
+            raise
+        raise CLIError(f"the solver failed ({type(exc).__name__}: {exc}); rescale the features and the "
+                       "target to order 1, or raise --lam") from None
     seconds = time.perf_counter() - t0
     print(f"fitted in {seconds:.1f} s\n", file=out)
     print(net.summary(max_rows=args.max_rows), file=out)

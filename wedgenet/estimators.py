@@ -42,16 +42,19 @@ _COMMON_PARAMS = """\
         The ``p`` of the weight penalty.  ``"l1"`` gives the global optimum of the network
         problem; ``"l2"`` is within ``1/(1-eps)`` of it (see :func:`wedgenet.dictionary`).
     bias : bool, default=True
-        Hidden biases and a free (unpenalised) output intercept; ``False`` gives neither.
+        Hidden biases and a free (unpenalised) output intercept; ``False`` gives neither for
+        ``depth=2``.  ``depth=3`` always has the output intercept (Thm 12, 13); there ``bias``
+        switches only the first-layer biases.
     depth : {2, 3}, default=2
         Two-layer network, or the three-layer dictionary of Thm 12/13.
     solver : {"auto", "working_set", "cvxpy", "sklearn"}, default="auto"
         Convex solver (see :func:`wedgenet.fit`).
     max_columns : int or None, default=None
         Sample about this many dictionary columns instead of enumerating all of them.  The
-        full dictionary grows combinatorially with the number of features (``2 C(pool, d-1)``
-        columns, times ``n`` anchors with ``bias=True``), so set this for more than a few
-        features; the certificate then covers the sampled dictionary only.
+        full dictionary grows combinatorially with the number of features (for ``reg="l1"``,
+        ``2 C(n + d, d - 1)`` columns, or ``2 (C(n + d, d) - 1)`` with ``bias=True``), so set
+        this for more than a few features; the certificate then covers the sampled dictionary
+        only.
     random_state : None, int, numpy Generator or RandomState, default=None
         Seeds the column sampling of ``max_columns`` (the only randomness); pass an int for
         reproducible fits.

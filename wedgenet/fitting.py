@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._validation import as_float_array, check_choice, check_nonneg_float, check_positive_int
+from ._validation import as_float_array, check_bool, check_choice, check_nonneg_float, check_positive_int
 from .dictionaries import MemoryBudgetError, dictionary
 from .dictionaries.streaming import StreamedDictionary, streamed_dictionary
 from .network import WedgeNetwork
@@ -19,6 +19,8 @@ __all__ = ["fit", "fit_path", "encode_targets", "FitInterrupted"]
 
 DICTIONARY_MODES = ("auto", "explicit", "streamed")
 PRICING_BACKENDS = ("local", "dask")
+#: inputs beyond this cannot be squared and summed in float64 (sqrt of the largest float is 1.3e154)
+MAX_MAGNITUDE = 1e100
 
 
 class FitInterrupted(KeyboardInterrupt):
@@ -61,6 +63,8 @@ def encode_targets(loss: str, y, n: int) -> np.ndarray:
         Y = as_float_array("y", ya, ndim=2)
         if Y.shape[0] != n or not np.all((Y == 0) | (Y == 1)) or not np.all(Y.sum(axis=1) == 1):
             raise ValueError("y must be (n,) integer labels or an (n, c) one-hot matrix for loss='softmax'")
+        if Y.shape[1] < 2:
+            raise ValueError("y must contain at least two classes for loss='softmax'")
         return Y
     ya = as_float_array("y", y, min_ndim=1)
     if ya.ndim > 2 or ya.shape[0] != n:
@@ -111,13 +115,37 @@ def _prepare(X, y, lam, loss, reg, bias, depth, max_columns, random_state, memor
              dictionary_mode="auto", backend="local", client=None, verbose=False):
     Xa = as_float_array("X", X, ndim=2)
     lam = check_nonneg_float("lam", lam, strictly_positive=True)
+    verbose = check_bool("verbose", verbose)
+    if memory_budget is not None:  # checked here too: a streamed dictionary never reads it
+        check_nonneg_float("memory_budget", memory_budget, strictly_positive=True)
     loss_obj = get_loss(loss)
     yy = encode_targets(loss, y, Xa.shape[0])
+    for name, arr in (("X", Xa), ("y", yy)):
+        big = float(np.abs(arr).max()) if arr.size else 0.0
+        if big > MAX_MAGNITUDE:
+            raise ValueError(f"{name} has entries of magnitude {big:.3g}: squared they overflow float64 in the "
+                             f"solvers; rescale {name} (for example to unit variance) and lam with it")
     if yy.ndim == 2 and loss_obj.name in ("logistic", "hinge"):
         raise ValueError(f"loss={loss!r} takes a 1-D y")
     mode, pricer = _pricer(dictionary_mode, backend, client)
     D = _build_dictionary(Xa, reg, bias, depth, max_columns, random_state, memory_budget, mode, pricer, verbose)
+    _check_attainable(loss_obj.name, yy, D.fit_intercept)
     return Xa, yy, lam, loss_obj, D
+
+
+def _check_attainable(loss: str, yy: np.ndarray, intercept: bool) -> None:
+    """With a free intercept, a logistic label or softmax class that never occurs makes the loss
+    decrease forever along the intercept: the problem has no minimiser."""
+    if not intercept:
+        return
+    if loss == "logistic" and np.unique(yy).size < 2:
+        raise ValueError("y must contain both -1 and +1 labels for loss='logistic' with an intercept "
+                         "(bias=True or depth=3): with one label the loss has no minimiser")
+    if loss == "softmax" and np.any(yy.sum(axis=0) == 0):
+        missing = np.flatnonzero(yy.sum(axis=0) == 0).tolist()
+        raise ValueError(f"y has no sample of class(es) {missing} for loss='softmax' with an intercept "
+                         "(bias=True or depth=3): the loss then has no minimiser; relabel the classes 0..c-1 "
+                         "that occur")
 
 
 def _check_solver_for(D, solver: str) -> None:
@@ -263,6 +291,7 @@ def fit(
     """
     tol = check_nonneg_float("tol", tol, strictly_positive=True)
     max_iter = check_positive_int("max_iter", max_iter)
+    certify_all = check_bool("certify_all", certify_all)
     Xa, yy, lam, loss_obj, D = _prepare(X, y, lam, loss, reg, bias, depth, max_columns, random_state, memory_budget,
                                         dictionary_mode, backend, client, verbose)
     _check_solver_for(D, solver)
@@ -316,6 +345,8 @@ def fit_path(
     start), so a decreasing sequence of ``lams`` is cheapest.  ``dictionary_mode``,
     ``backend`` and ``client`` are as in :func:`fit`.
     """
+    if np.asarray(lams).dtype == np.bool_:
+        raise ValueError(f"lams must be positive numbers; got booleans {lams!r}")
     lam_arr = as_float_array("lams", lams, ndim=1)
     if np.any(lam_arr <= 0):
         raise ValueError("lams must all be > 0")

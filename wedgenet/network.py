@@ -21,13 +21,14 @@ from __future__ import annotations
 import base64
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ._validation import as_float_array
+from ._validation import as_float_array, check_nonneg_float, check_positive_int
 
 __all__ = ["Neuron", "WedgeNetwork", "load"]
 
@@ -128,21 +129,21 @@ class WedgeNetwork:
     @property
     def duality_gap(self) -> float:
         """Primal minus dual objective over the whole dictionary (THEORY.md section 5)."""
-        return float(self.info["duality_gap"])
+        return float(self.info.get("duality_gap", math.nan))
 
     @property
     def relative_gap(self) -> float:
-        return float(self.info["relative_gap"])
+        return float(self.info.get("relative_gap", math.nan))
 
     @property
     def max_violation(self) -> float:
         """``max_j |K_j^T theta| / lam`` over every dictionary column; <= 1 at the optimum."""
-        return float(self.info["max_violation"])
+        return float(self.info.get("max_violation", math.nan))
 
     @property
     def exact(self) -> bool:
         """Whether the convex optimum is the global optimum of the network problem (p=1, d=1)."""
-        return bool(self.info["exact"])
+        return bool(self.info.get("exact", False))
 
     @property
     def neurons(self) -> list[Neuron]:
@@ -205,13 +206,20 @@ class WedgeNetwork:
 
     # ------------------------------------------------------------------ pruning
     def prune(self, X, *, rtol: float = 1e-10) -> WedgeNetwork:
-        """An equivalent network with at most ``n + 1`` neurons (Zeger-Pilanci; THEORY.md G8).
+        """An equivalent network with at most ``n`` neurons when ``self`` is optimal, and at most
+        ``n + 1`` for any network (Zeger-Pilanci; THEORY.md G8).
 
         While the activation columns ``h_j`` (scaled by ``|a_j|``) together with the row of
         ones are linearly dependent, move along a null vector: the outputs and the penalty
-        ``sum_j |a_j| ||w_j||`` stay fixed while one neuron's weight reaches zero.  Depth-2
+        ``sum_j |a_j| ||w_j||`` stay fixed while one neuron's weight reaches zero.  At an
+        optimum every null vector of the outputs alone already keeps the penalty (otherwise the
+        penalty could decrease), so the rank, and the count, is at most ``n``.  Depth-2
         networks with scalar output only.
         """
+        rtol = check_nonneg_float("rtol", rtol)
+        if rtol >= 1e-3:
+            raise ValueError(f"rtol must be a small relative tolerance (< 1e-3); got {rtol!r}: a larger one "
+                             "drops neurons that change the outputs")
         if self.depth != 2 or self.W2.ndim != 1:
             raise ValueError("prune supports depth-2 networks with scalar output")
         H = self.hidden(X)
@@ -276,13 +284,20 @@ class WedgeNetwork:
     # ------------------------------------------------------------------ display
     def summary(self, max_rows: int = 20) -> str:
         """A table of neurons with their provenance, and the certificate."""
+        max_rows = check_positive_int("max_rows", max_rows, minimum=0)
         i = self.info
+        if not self.exact:
+            verdict = i.get("approximation", "")
+        elif i.get("converged", True):
+            verdict = "globally optimal (exact formulation)"
+        else:
+            verdict = "exact formulation, but NOT certified: the solver stopped before the gap closed"
         head = [
             f"WedgeNetwork: {self.n_neurons} neurons, depth {self.depth}, reg={self.reg}, loss={self.loss}, "
             f"lam={self.lam:g}, bias={self.bias} ({i.get('theorem', '?')})",
             f"certificate: duality gap {self.duality_gap:.3g} (relative {self.relative_gap:.3g}), "
             f"max dual violation {self.max_violation:.6f} over {i.get('n_columns', 0):,} columns; "
-            + ("globally optimal (exact formulation)" if self.exact else i.get("approximation", "")),
+            + verdict,
             f"{'#':>3}  {'a':>10}  {'samples':<16} expression",
         ]
         for j, rec in enumerate(self.provenance[:max_rows]):
@@ -331,6 +346,8 @@ class WedgeNetwork:
     # ------------------------------------------------------------------ persistence
     def save(self, path) -> Path:
         """Write the network as JSON (arrays as base64 float64); the round trip is exact."""
+        if not isinstance(path, (str, os.PathLike)):
+            raise ValueError(f"path must be a file name (str or os.PathLike); got {type(path).__name__}")
         path = Path(path)
         doc = {
             "format": FORMAT, "version": FORMAT_VERSION,
@@ -373,16 +390,24 @@ def _decode(name: str, obj: Any) -> np.ndarray:
 
 
 def _encode_targets(loss: str, y, f: np.ndarray) -> np.ndarray:
-    """Targets in the loss's encoding (one-hot for softmax integer labels)."""
-    if loss == "softmax":
-        ya = np.asarray(y)
-        if ya.ndim == 1:
-            Y = np.zeros_like(f)
-            Y[np.arange(ya.size), ya.astype(int)] = 1.0
-            return Y
+    """Targets in the loss's encoding (one-hot for softmax integer labels), checked against the
+    outputs ``f``: ``y`` must have one row per sample and the network's output columns."""
+    n = f.shape[0]
+    if loss == "softmax" and np.ndim(y) == 1:
+        ya = as_float_array("y", y, ndim=1)
+        c = f.shape[1]
+        if ya.shape[0] != n:
+            raise ValueError(f"y has {ya.shape[0]} rows but X has {n}")
+        if not np.all((ya == np.round(ya)) & (ya >= 0) & (ya < c)):
+            raise ValueError(f"y must hold integer class labels 0..{c - 1} for this softmax network")
+        Y = np.zeros_like(f)
+        Y[np.arange(n), ya.astype(int)] = 1.0
+        return Y
     ya = as_float_array("y", y, min_ndim=1)
-    if ya.shape[0] != f.shape[0]:
-        raise ValueError(f"y has {ya.shape[0]} rows but X has {f.shape[0]}")
+    if f.ndim == 1 and ya.shape == (n, 1):
+        ya = ya[:, 0]
+    if ya.shape != f.shape:
+        raise ValueError(f"y must have shape {f.shape} to match the network's outputs on X; got {ya.shape}")
     return ya
 
 
@@ -396,7 +421,11 @@ def load(path) -> WedgeNetwork:
     The file is parsed as JSON and validated field by field; a malformed or hostile file raises
     ``ValueError`` naming what is wrong, and nothing in it is executed.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValueError(f"path must be a file name (str or os.PathLike); got {type(path).__name__}")
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"model file {str(path)!r} is a directory")
     if not path.is_file():
         raise ValueError(f"model file {str(path)!r} does not exist")
     if path.stat().st_size > 2**31:
@@ -445,10 +474,43 @@ def load(path) -> WedgeNetwork:
     if not isinstance(info, dict) or not all(isinstance(k, str) and isinstance(v, (str, int, float, bool))
                                              for k, v in info.items()):
         raise ValueError("model file: info must map names to plain numbers, strings or booleans")
+    _check_info(info, prov)
+    W2, loss = A["W2"], params["loss"]
+    if (loss == "softmax" and W2.ndim != 2) or (loss in ("logistic", "hinge") and W2.ndim != 1):
+        raise ValueError(f"model file: loss={loss!r} needs {'an (m, c)' if loss == 'softmax' else 'a 1-D'} "
+                         f"output weight array W2; got shape {W2.shape}")
+    depth3 = params["depth"] == 3
+    if (depth3 and not np.all(np.abs(A["outer_sign"]) == 1)) or (not depth3 and np.any(A["outer_sign"] != 0)):
+        raise ValueError("model file: outer_sign must be +-1 for depth 3 and 0 for depth 2")
     b2 = float(A["b2"]) if A["b2"].ndim == 0 else A["b2"]
     return WedgeNetwork(W1=A["W1"], b1=A["b1"], W2=A["W2"], b2=b2, outer_sign=A["outer_sign"],
                         thresholds=A["thresholds"], depth=params["depth"], reg=params["reg"],
                         lam=float(params["lam"]), loss=params["loss"], bias=params["bias"], provenance=prov, info=info)
+
+
+#: types of the info entries that methods read (others are free-form)
+_INFO_TYPES = {"duality_gap": float, "relative_gap": float, "max_violation": float, "primal": float, "dual": float,
+               "exact": bool, "converged": bool, "sampled": bool, "n_columns": int, "n_iter": int, "n_train": int,
+               "n_candidates": int, "n_candidates_total": int, "theorem": str, "approximation": str, "solver": str}
+
+
+def _check_info(info: dict, prov: list) -> None:
+    for k, typ in _INFO_TYPES.items():
+        if k not in info:
+            continue
+        v = info[k]
+        ok = isinstance(v, typ) and (typ is bool or not isinstance(v, bool))
+        if typ is float and isinstance(v, int) and not isinstance(v, bool):
+            ok = True
+        if not ok:
+            raise ValueError(f"model file: info.{k} must be {typ.__name__}; got {v!r}")
+        if typ is int and v < 0:
+            raise ValueError(f"model file: info.{k} must be >= 0; got {v}")
+    if "n_train" in info:
+        largest = max((max(rec["samples"]) for rec in prov if rec["samples"]), default=-1)
+        if not largest < info["n_train"] <= 2**31:
+            raise ValueError(f"model file: info.n_train={info['n_train']} must exceed every sample index "
+                             f"({largest}) and be at most 2**31")
 
 
 def _reject_constant(name: str):

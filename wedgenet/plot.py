@@ -105,7 +105,7 @@ def plot_decision_regions(net, X, y=None, ax=None, resolution: int = 300, show_b
             raise ValueError(f"highlight_neuron must be an index in [0, {net.n_neurons}); got {highlight_neuron!r}")
     ya = None
     if y is not None:
-        ya = np.asarray(y)
+        ya = as_float_array("y", y)
         if ya.ndim != 1 or ya.shape[0] != Xa.shape[0]:
             raise ValueError(f"y must have shape ({Xa.shape[0]},); got {ya.shape}")
 
@@ -471,9 +471,13 @@ def plot_polishing(report, X=None, y=None, *, layer: int | None = None, neurons=
 
     if not isinstance(report, PolishReport):
         raise ValueError(f"report must be the PolishReport returned by wedgenet.polish; got {type(report).__name__}")
+    if not report.layers and (X is not None or layer is not None):
+        raise ValueError("report holds no polished layer (polish(..., layers=[]) is the baseline): the breakline "
+                         "panel needs one; call plot_polishing(report) without X and layer")
     if layer is None:
         layer = 0
-    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < len(report.layers):
+    if report.layers and (isinstance(layer, bool) or not isinstance(layer, (int, np.integer))
+                          or not 0 <= layer < len(report.layers)):
         raise ValueError(f"layer must be an index into report.layers (0..{len(report.layers) - 1}); got {layer!r}")
     Xa = None
     if X is not None:
@@ -490,7 +494,7 @@ def plot_polishing(report, X=None, y=None, *, layer: int | None = None, neurons=
             raise ValueError(f"X has {Xa.shape[0]} rows but the layer was polished on {lr.n_samples} samples")
     ya = None
     if y is not None and Xa is not None:
-        ya = np.asarray(y)
+        ya = as_float_array("y", y)
         if ya.ndim != 1 or ya.shape[0] != Xa.shape[0]:
             raise ValueError(f"y must have shape ({Xa.shape[0]},); got {ya.shape}")
 
@@ -527,7 +531,10 @@ def plot_polishing(report, X=None, y=None, *, layer: int | None = None, neurons=
         if neurons is None:
             idx = [j for j in range(m) if lr.polished[j]]
         else:
-            idx = [int(j) for j in np.atleast_1d(neurons)]
+            raw = np.atleast_1d(np.asarray(neurons))
+            if raw.ndim != 1 or not (np.issubdtype(raw.dtype, np.integer) or raw.size == 0):
+                raise ValueError(f"neurons must be integer indices in [0, {m}); got {neurons!r}")
+            idx = [int(j) for j in raw]
             if any(not 0 <= j < m for j in idx):
                 raise ValueError(f"neurons must be indices in [0, {m}); got {neurons!r}")
         lo, hi = Xa.min(axis=0), Xa.max(axis=0)

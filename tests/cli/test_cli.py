@@ -276,3 +276,29 @@ def test_usage_errors_exit_2(capsys):
         main(["fit", "data.csv", "--target", "y", "--loss", "cubic"])
     assert exc.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("exc", ["runtime", "cvxpy"])
+def test_fit_solver_failures_are_one_line_with_advice(tmp_path, capsys, monkeypatch, exc):
+    import cvxpy as cp
+
+    def failing_fit(*args, **kwargs):
+        if exc == "runtime":
+            raise RuntimeError("Clarabel failed on the restricted problem: status infeasible")
+        raise cp.error.SolverError("Solver 'CLARABEL' failed.")
+
+    monkeypatch.setattr(wedgenet, "fit", failing_fit)
+    p = _write(tmp_path, "a,b,y\n0,1,0\n1,0,1\n1,1,0\n")
+    assert main(["fit", str(p), "--target", "y", "--out", str(tmp_path / "m.json")]) == 2
+    err = capsys.readouterr().err
+    assert "the solver failed" in err and "rescale" in err and err.count("\n") == 1
+
+
+def test_python_dash_m_runs_the_console_script(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "wedgenet", "ga-example", "--no-clifford"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip()
+    bad = subprocess.run([sys.executable, "-m", "wedgenet", "fit", str(tmp_path / "nope.csv"), "--target", "y"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "not found" in bad.stderr and "Traceback" not in bad.stderr

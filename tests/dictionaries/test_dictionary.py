@@ -260,6 +260,22 @@ def test_memory_guard_fails_before_allocating_and_says_what_to_do():
     assert D.n_columns <= 2000
 
 
+def test_memory_guard_refuses_before_building_the_quadratic_depth3_pool():
+    import tracemalloc
+
+    X = np.random.default_rng(8).standard_normal((3000, 3))  # 4.5e6 differences: ~200 MB of pool
+    tracemalloc.start()
+    try:
+        with pytest.raises(MemoryBudgetError, match="1 MB"):
+            wn.dictionary(X, depth=3, memory_budget=1e6)
+        with pytest.raises(MemoryBudgetError):  # the pool alone is over budget, even sampled
+            wn.dictionary(X, depth=3, memory_budget=5e7, max_columns=100)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 5e6
+
+
 @pytest.mark.parametrize(
     "kwargs,match",
     [
@@ -271,6 +287,9 @@ def test_memory_guard_fails_before_allocating_and_says_what_to_do():
         ({"X": np.ones((2, 2, 2))}, "X"),
         ({"reg": "l3"}, "reg"),
         ({"depth": 4}, "depth"),
+        ({"depth": 2.0}, "depth"),
+        ({"reg": np.array(["l1", "l2"])}, "reg"),
+        ({"X": np.ones((3, 2)) + 1j}, "X must be real"),
         ({"depth": 3, "reg": "l2"}, "depth=3"),
         ({"bias": "yes"}, "bias"),
         ({"max_columns": 0}, "max_columns"),

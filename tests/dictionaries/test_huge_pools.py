@@ -76,3 +76,31 @@ def test_huge_pool_without_sampling_fails_with_advice(X):
         wn.streamed_dictionary(X, reg="l1", bias=False)
     with pytest.raises((ValueError, wn.MemoryBudgetError), match="max_columns"):
         wn.dictionary(X, reg="l1", bias=False)
+
+
+@pytest.mark.parametrize("reg,bias", [("l1", False), ("l1", True)])
+def test_wide_data_samples_subsets_nearly_as_large_as_the_pool(reg, bias):
+    # d > n with p=1: k = d - 1 of a pool of about n + d vectors; drawing with replacement and
+    # rejecting repeats would almost never succeed (l2 builds in the 30-dim row space: enumerable)
+    rng = np.random.default_rng(0)
+    Xw = rng.standard_normal((30, 60))
+    D = wn.dictionary(Xw, reg=reg, bias=bias, max_columns=100, random_state=0)
+    assert D.sampled and D.n_candidates == 50 and D.n_columns >= 90
+    np.testing.assert_allclose(D.K, np.maximum(Xw @ D.weights.T + D.biases, 0.0), rtol=0, atol=1e-12 * D.K.max())
+    net = wn.fit(Xw, rng.standard_normal(30), lam=0.1, reg=reg, bias=bias, max_columns=100, random_state=0)
+    assert net.n_neurons > 0 and net.relative_gap <= 1e-6
+
+
+def test_floyd_draws_are_uniform_over_k_subsets():
+    from wedgenet.dictionaries.build import _distinct_sorted
+
+    m = 60_000
+    S = _distinct_sorted(np.random.default_rng(1), np.array([5, 6] * (m // 2)), 3)
+    assert np.all(np.diff(S, axis=1) > 0) and S.min() >= 0
+    for L, rows in ((5, S[0::2]), (6, S[1::2])):
+        assert rows.max() < L
+        _, counts = np.unique(rows, axis=0, return_counts=True)
+        expected = rows.shape[0] / math.comb(L, 3)
+        assert counts.size == math.comb(L, 3)
+        chi2 = float(np.sum((counts - expected) ** 2 / expected))
+        assert chi2 < 3 * math.comb(L, 3)  # dof C(L,3)-1; far below any biased sampler's value

@@ -405,3 +405,27 @@ def test_at_most_n_plus_one_neurons(reg):
         res = solve_exact(X, y, lam, reg=reg, bias=True)
         assert res.n_neurons <= 12 + 1
         assert res.objective(X, y) == pytest.approx(res.value, rel=1e-6)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_patterns_are_invariant_to_scale_shift_and_linear_maps(bias):
+    # 1[x.w + b >= 0] over all (w, b) is unchanged by an invertible linear map of the data, and
+    # (with a free bias) by a translation; the enumeration must not depend on the data's units
+    X = np.random.default_rng(0).standard_normal((8, 2))
+    ref = activation_patterns(X, bias=bias)
+    M = np.array([[3.0, 1.0], [0.5, 2.0]])
+    shift = 3e8 if bias else 0.0
+    for Y in (X * 1e8 + shift, X * 1e-8, X * 1e15, X @ M):
+        np.testing.assert_array_equal(activation_patterns(Y, bias=bias), ref)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_exact_program_is_solved_in_scaled_units(bias):
+    # X -> sx X, y -> sy y, lam -> sx sy lam multiplies the optimum by sy^2
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((8, 2)), rng.standard_normal(8)
+    ref = solve_exact(X, y, 0.1, bias=bias)
+    for sx, sy in ((1.0, 1e8), (1e8, 1.0), (1e-6, 1e4)):
+        res = solve_exact(X * sx, y * sy, 0.1 * sx * sy, bias=bias)
+        assert res.value / sy**2 == pytest.approx(ref.value, rel=1e-7)
+        assert res.objective(X * sx, y * sy) / sy**2 == pytest.approx(ref.value, rel=1e-7)

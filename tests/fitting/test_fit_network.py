@@ -166,12 +166,17 @@ def test_prune_spiral_l2_with_more_neurons_than_samples():
     _check_prune(net, X, y)
 
 
-def test_prune_dense_interior_point_solution():
+def test_interior_point_noise_is_dropped_and_prune_keeps_the_value():
     X, y = regression_data(0, 10, 2)
-    net = wn.fit(X, y, lam=0.1, reg="l1", solver="cvxpy")  # interior point: nearly every column nonzero
-    assert net.n_neurons > 11
-    pruned = _check_prune(net, X, y)
-    assert pruned.objective(X, y) == pytest.approx(wn.fit(X, y, lam=0.1).info["primal"], rel=1e-6)
+    # the interior point leaves every column at ~1e-10; those whose whole column moves the fit by
+    # less than 1e-10 of y's scale are dropped (the certificate measures the effect)
+    net = wn.fit(X, y, lam=0.1, reg="l1", solver="cvxpy")
+    ref = wn.fit(X, y, lam=0.1)
+    assert net.n_neurons <= 11 and net.relative_gap <= 1e-6
+    assert net.objective(X, y) == pytest.approx(ref.info["primal"], rel=1e-6)
+    pruned = net.prune(X)
+    assert pruned.n_neurons <= net.n_neurons
+    assert pruned.objective(X, y) == pytest.approx(ref.info["primal"], rel=1e-6)
 
 
 def test_prune_rejects_depth3_and_vector_output(nets):
@@ -439,4 +444,67 @@ def test_huge_integer_literal(good_doc, tmp_path):
 
 def test_missing_file_and_directory(tmp_path):
     _load_fails(tmp_path / "nope.json", "does not exist")
-    _load_fails(tmp_path, "does not exist")
+    _load_fails(tmp_path, "is a directory")
+
+
+@pytest.mark.parametrize("key,value,match", [
+    ("duality_gap", "x", "info.duality_gap"),
+    ("n_columns", "x", "info.n_columns"),
+    ("exact", 1, "info.exact"),
+    ("n_train", 10**12, "n_train"),
+    ("n_train", 0, "n_train"),
+    ("n_iter", -3, "info.n_iter"),
+])
+def test_tampered_info_is_rejected(good_doc, tmp_path, key, value, match):
+    _load_fails(_write(tmp_path, _mutate(good_doc, lambda d: d["info"].__setitem__(key, value))), match)
+
+
+def test_info_free_form_and_missing_certificate_load(good_doc, tmp_path):
+    net = wn.load(_write(tmp_path, _mutate(good_doc, lambda d: d.__setitem__("info", {"note": "mine"}))))
+    assert np.isnan(net.duality_gap) and not net.exact
+    assert "WedgeNetwork" in net.summary()  # no KeyError for a certificate-free network
+
+
+def test_params_inconsistent_with_arrays_are_rejected(good_doc, tmp_path):
+    _load_fails(_write(tmp_path, _mutate(good_doc, lambda d: d["params"].__setitem__("loss", "softmax"))), "W2")
+    _load_fails(_write(tmp_path, _mutate(good_doc, lambda d: d["params"].__setitem__("depth", 3))), "outer_sign")
+
+
+@pytest.mark.parametrize("bad", [None, 3, ["a.json"]])
+def test_save_and_load_take_file_names(nets, bad, tmp_path):
+    with pytest.raises(ValueError, match="path"):
+        wn.load(bad)
+    with pytest.raises(ValueError, match="path"):
+        nets["depth2-l1-bias"][2].save(bad)
+    _load_fails(tmp_path, "directory")
+
+
+def test_objective_checks_y_against_the_outputs(nets):
+    X, y, net = nets["depth2-l1-bias"]
+    with pytest.raises(ValueError, match="y must have shape"):
+        net.objective(X, np.c_[y, y])
+    with pytest.raises(ValueError, match="y must have shape"):
+        net.objective(X, y[:-1])
+    assert net.objective(X, y[:, None]) == pytest.approx(net.objective(X, y))
+
+
+def test_summary_prune_and_torch_inputs(nets):
+    torch = pytest.importorskip("torch")
+    X, y, net = nets["depth2-l1-bias"]
+    with pytest.raises(ValueError, match="max_rows"):
+        net.summary(max_rows=-1)
+    for bad in (10.0, -1.0, float("nan"), "a"):
+        with pytest.raises(ValueError, match="rtol"):
+            net.prune(X, rtol=bad)
+    t = torch.tensor(X, requires_grad=True)
+    np.testing.assert_allclose(net.predict(t), net.predict(X), rtol=0, atol=0)
+
+
+def test_softmax_objective_checks_labels(nets):
+    X, y, net = nets["softmax"]
+    c = net.W2.shape[1]
+    for bad in (np.r_[y[:-1], -1], np.r_[y[:-1], c], np.r_[y[:-1], 0.5]):
+        with pytest.raises(ValueError, match="class labels"):
+            net.objective(X, bad)
+    with pytest.raises(ValueError, match="rows"):
+        net.objective(X, y[:-1])

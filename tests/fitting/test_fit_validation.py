@@ -67,6 +67,18 @@ BAD_FIT = [
     ("softmax-nan", X, _with(np.arange(8) % 3, 0, np.nan), {"loss": "softmax"}, r"\by\b"),
     ("softmax-not-onehot", X, np.full((8, 3), 1 / 3), {"loss": "softmax"}, r"\by\b.*one-hot"),
     ("sklearn-logistic", X, LAB, {"loss": "logistic", "solver": "sklearn"}, r"\bsolver\b"),
+    ("X-complex", X + 1j, Y, {}, r"\bX\b.*real"),
+    ("X-huge", X * 1e160, Y, {}, r"\bX\b.*magnitude.*rescale"),
+    ("y-huge", X, Y * 1e160, {}, r"\by\b.*magnitude.*rescale"),
+    ("reg-array", X, Y, {"reg": np.array(["l1", "l2"])}, r"\breg\b"),
+    ("solver-list", X, Y, {"solver": ["auto"]}, r"\bsolver\b"),
+    ("depth-float", X, Y, {"depth": 2.0}, r"\bdepth\b"),
+    ("memory_budget-streamed", X, Y, {"memory_budget": -5, "dictionary_mode": "streamed"}, r"\bmemory_budget\b"),
+    ("certify_all-string", X, Y, {"certify_all": "no"}, r"\bcertify_all\b"),
+    ("verbose-string", X, Y, {"verbose": "no"}, r"\bverbose\b"),
+    ("logistic-one-label", X, np.ones(8), {"loss": "logistic"}, r"\by\b.*both -1 and \+1"),
+    ("softmax-onehot-one-class", X, np.ones((8, 1)), {"loss": "softmax"}, r"\by\b.*two classes"),
+    ("softmax-missing-class", X, np.arange(8) % 2 * 2, {"loss": "softmax"}, r"\by\b.*class\(es\) \[1\]"),
 ]
 
 
@@ -78,7 +90,7 @@ def test_fit_rejects_bad_input(name, Xb, yb, kw, match):
 
 
 # fit_path has no lam= or solver= argument; its tol/max_iter are tested below
-PATH_BAD = [b for b in BAD_FIT if not ({"lam", "solver", "tol", "max_iter"} & set(b[3]))]
+PATH_BAD = [b for b in BAD_FIT if not ({"lam", "solver", "tol", "max_iter", "certify_all"} & set(b[3]))]
 
 
 @pytest.mark.parametrize("name,Xb,yb,kw,match", PATH_BAD, ids=[b[0] for b in PATH_BAD])
@@ -97,6 +109,7 @@ def test_fit_path_rejects_the_same_bad_input(name, Xb, yb, kw, match):
     ([[0.1, 0.2]], r"\blams\b"),
     (0.1, r"\blams\b"),
     (["a"], r"\blams\b"),
+    ([True], r"\blams\b"),
 ])
 def test_fit_path_rejects_bad_lams(lams, match):
     with pytest.raises(ValueError, match=match):
@@ -121,3 +134,34 @@ def test_valid_edge_inputs_are_accepted():
     a = wn.fit(X, lab, lam=0.3, loss="softmax")
     b = wn.fit(X, lab.astype(float), lam=0.3, loss="softmax")
     assert a.info["primal"] == pytest.approx(b.info["primal"], rel=1e-7)
+
+
+def test_one_label_logistic_without_intercept_still_fits():
+    net = wn.fit(X, np.ones(8), lam=0.1, loss="logistic", bias=False)  # the penalty keeps it finite
+    assert net.relative_gap <= 1e-6 and np.all(net.predict(X) > 0)
+
+
+def test_full_solves_prune_interior_point_noise():
+    # constant y: the intercept alone is optimal (objective 0); cvxpy's interior point leaves
+    # ~1e-12 coefficients that used to count as 171 neurons with a relative gap of 1
+    for loss, y in (("squared", np.ones(8)), ("hinge", np.ones(8))):
+        net = wn.fit(X, y, lam=0.1, loss=loss, solver="cvxpy")
+        assert net.n_neurons == 0 and net.relative_gap == 0.0
+
+
+def test_tiny_lam_relative_to_lam_max_never_crashes_and_advises_raising_lam():
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    rng = np.random.default_rng(0)
+    Xs, ys = rng.standard_normal((10, 2)), rng.standard_normal(10)
+    for kw in ({"y": ys * 1e8, "lam": 0.1}, {"y": ys, "lam": 1e-10, "max_iter": 1000}):
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            net = wn.fit(Xs, kw.pop("y"), **kw)
+        msgs = [str(w.message) for w in rec if issubclass(w.category, ConvergenceWarning)]
+        assert np.all(np.isfinite(net.predict(Xs)))
+        if net.relative_gap > 1e-6:  # stopped early: the advice is about lam, not max_iter
+            assert msgs and "lam / lam_max" in msgs[-1] and "raise max_iter" not in msgs[-1]
+        assert net.info["n_iter"] < 1000

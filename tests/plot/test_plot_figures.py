@@ -224,3 +224,26 @@ def test_polishing_subset_summary_only_and_errors(tmp_path):
     n_pol = int(rep_u.layers[0].polished.sum())
     assert len([ln for ln in fig4.axes[0].lines if ln.get_linestyle() == "-"]) == n_pol
     assert f"{n_pol} polished neurons" in fig4.axes[0].get_title()
+
+
+def test_polishing_baseline_report_and_bad_y(tmp_path):
+    from wedgenet.plot import plot_decision_regions, plot_polishing
+
+    X, y = make_xor(40, noise=0.3, random_state=1)
+    rng = np.random.default_rng(1)
+    model = [(rng.normal(size=(6, 2)), 0.3 * rng.normal(size=6)), (rng.normal(size=(1, 6)), np.zeros(1))]
+    _, base = wn.polish(model, X, y, lam=0.05, layers=[])  # the documented baseline: no layer polished
+    fig = plot_polishing(base)
+    assert len(fig.axes) == 2
+    _png_has_content(fig, tmp_path / "baseline.png")
+    with pytest.raises(ValueError, match="no polished layer"):
+        plot_polishing(base, X)
+    _, _, rep = _polished_report()
+    for bad in (np.r_[y[:-1], np.nan], np.array(["a"] * 40)):
+        with pytest.raises(ValueError, match=r"\by\b"):
+            plot_polishing(rep, X, bad)
+    with pytest.raises(ValueError, match="neurons must be integer"):
+        plot_polishing(rep, X, neurons=[0.5])
+    net = wn.fit(X, y, lam=0.1)
+    with pytest.raises(ValueError, match=r"\by\b"):
+        plot_decision_regions(net, X, np.r_[y[:-1], np.inf])

@@ -324,3 +324,43 @@ def test_empty_layers_is_the_refit_baseline(spiral_net):
     assert r0.layers == [] and r0.kept == "unpolished"
     assert r0.after["objective"] == pytest.approx(r1.refit_unpolished["objective"], rel=1e-9)
     assert r0.after["objective"] <= r0.before["objective"]
+
+
+def test_more_bad_inputs_name_the_argument(spiral_net):
+    model, X, y, lam = spiral_net
+    bad = nn.Sequential(nn.Linear(2, 5), nn.ReLU(), nn.Linear(5, 1)).double()
+    with torch.no_grad():
+        bad[0].weight[0, 0] = float("nan")
+    with pytest.raises(ValueError, match=r"model\[0\] weight contains NaN"):
+        wedgenet.polish(bad, X, y, lam=lam)
+    with pytest.raises(ValueError, match="both classes"):
+        wedgenet.polish(model, X, -np.ones(X.shape[0]), lam=lam, loss="logistic")
+    with pytest.raises(ValueError, match="verbose"):
+        wedgenet.polish(model, X, y, lam=lam, verbose="x")
+    conv = nn.Sequential(nn.Conv2d(1, 2, 2), nn.ReLU(), nn.Flatten(), nn.Linear(18, 4), nn.ReLU(), nn.Linear(4, 1))
+    with pytest.raises(ValueError, match="too small for the first Conv2d"):
+        wedgenet.polish(conv, np.zeros((4, 1, 1, 1)), np.zeros(4), lam=1.0)
+
+
+def test_polish_weights_validates_its_inputs():
+    from wedgenet.polish import polish_weights
+
+    rng = np.random.default_rng(0)
+    S, W, b = rng.standard_normal((10, 2)), rng.standard_normal((3, 2)), np.zeros(3)
+    res = polish_weights(S.tolist(), W, b)  # lists are fine
+    np.testing.assert_allclose(np.abs(np.sum(res.W * S[res.samples[:, 0]], axis=1) + res.b), 0, atol=1e-12)
+    cases = [((S * np.nan, W, b), {}, "S contains NaN"), ((S, W[:, :1], b), {}, "W must have 2 columns"),
+             ((S, W, b[:2]), {}, "b must have 3"), ((S, W, b), {"rank": 0}, "rank"),
+             ((S, W, b), {"rank": 1.5}, "rank"), ((S, W, b), {"spread": 5}, "spread"),
+             ((S, W, b), {"p": 3}, "p must be 1 or 2"), ((np.zeros((0, 2)), W, b), {}, "S is empty")]
+    for args, kw, match in cases:
+        with pytest.raises(ValueError, match=match):
+            polish_weights(*args, **kw)
+
+
+def test_two_row_nested_list_is_a_weight_matrix_not_a_pair():
+    X = np.random.default_rng(0).standard_normal((20, 2))
+    out, rep = wedgenet.polish([[[1.0, 0.0], [0.0, 1.0]], [[1.0, 1.0]]], X, X[:, 0], lam=0.1)
+    assert [np.shape(o) for o in out] == [(2, 2), (1, 2)]
+    out2, _ = wedgenet.polish([(np.eye(2), np.zeros(2)), (np.ones((1, 2)), np.zeros(1))], X, X[:, 0], lam=0.1)
+    assert all(isinstance(o, tuple) for o in out2)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._parallel import numba_threads_for
-from .._validation import as_float_array, check_choice, check_nonneg_float, check_positive_int
+from .._validation import as_float_array, check_bool, check_choice, check_nonneg_float, check_positive_int
 from ..algebra.combinations import binomial_table
 from ..algebra.products import DEFAULT_RTOL
 from ._kernels import (
@@ -209,6 +209,24 @@ def _working_coordinates(family: Family, X: np.ndarray) -> tuple[np.ndarray, np.
     return np.ascontiguousarray(M @ basis.T), basis, center, r
 
 
+def _distinct_sorted(rng: np.random.Generator, L: np.ndarray, k: int) -> np.ndarray:
+    """Per row ``i``, ``k`` distinct integers of ``range(L[i])`` drawn uniformly, sorted.
+
+    Floyd's algorithm, vectorised over rows: for ``j = L-k, ..., L-1`` draw ``t`` uniform in
+    ``0..j`` and take ``t``, or ``j`` if ``t`` was already taken; every k-subset is equally
+    likely, with no rejection however close ``k`` is to ``L``.  Needs ``L >= k``.
+    """
+    m = L.shape[0]
+    out = np.empty((m, k), dtype=np.int64)
+    for s in range(k):
+        j = L - k + s
+        t = np.minimum(np.floor(rng.random(m) * (j + 1)).astype(np.int64), j)
+        taken = (out[:, :s] == t[:, None]).any(axis=1) if s else np.zeros(m, bool)
+        out[:, s] = np.where(taken, j, t)
+    out.sort(axis=1)
+    return out
+
+
 @dataclass(eq=False)
 class Setup:
     """Everything that defines a family's candidates for data ``X``, shared by the explicit and
@@ -264,17 +282,13 @@ class Setup:
             lengths = np.full(counts.size, self.n_pool)
         subs = np.empty((0, k), dtype=np.int64)
         anch = np.empty(0, dtype=np.int64)
-        for _ in range(100):  # duplicates are rare: C(pool, k) > 2^63
+        for _ in range(100):  # repeated candidates are rare: C(pool, k) > 2^63
             need = n_pick - subs.shape[0]
             if need <= 0:
                 break
-            a = rng.choice(counts.size, size=2 * need, p=prob).astype(np.int64)
-            L = lengths[a]
-            # k distinct indices of range(L) per row: draw with replacement, keep rows without repeats
-            U = np.sort(np.floor(rng.random((a.size, k)) * L[:, None]).astype(np.int64), axis=1)
-            ok = np.all(np.diff(U, axis=1) > 0, axis=1) if k > 1 else np.ones(a.size, bool)
-            subs = np.vstack([subs, U[ok]])
-            anch = np.concatenate([anch, a[ok]])
+            a = rng.choice(counts.size, size=need + need // 8 + 1, p=prob).astype(np.int64)
+            subs = np.vstack([subs, _distinct_sorted(rng, lengths[a], k)])
+            anch = np.concatenate([anch, a])
             key = np.column_stack([anch, subs])
             _, first = np.unique(key, axis=0, return_index=True)
             first = np.sort(first)[:n_pick]
@@ -295,16 +309,19 @@ class Setup:
         return np.ascontiguousarray(W_r), b_r
 
 
-def prepare(X, reg: str, bias: bool, depth: int, rtol: float) -> Setup:
-    """Validate the dictionary arguments and set up the family's candidates for ``X``."""
+def prepare(X, reg: str, bias: bool, depth: int, rtol: float, guard=None) -> Setup:
+    """Validate the dictionary arguments and set up the family's candidates for ``X``.
+
+    ``guard(n, d, dr, k_sub, n_pool, total, per)``, if given, runs once the candidate count is
+    known and before the pool (``O(n^2)`` differences for depth 3) is built: it may refuse.
+    """
     Xa = as_float_array("X", X, ndim=2)
     n, d = Xa.shape
     if n == 0 or d == 0:
         raise ValueError(f"X must have at least one sample and one feature; got shape {Xa.shape}")
     check_choice("reg", reg, ("l1", "l2"))
-    if not isinstance(bias, (bool, np.bool_)):
-        raise ValueError(f"bias must be True or False; got {bias!r}")
-    if isinstance(depth, bool) or depth not in (2, 3):
+    bias = check_bool("bias", bias)
+    if isinstance(depth, bool) or not isinstance(depth, numbers.Integral) or depth not in (2, 3):
         raise ValueError(f"depth must be 2 or 3; got {depth!r}")
     rtol = check_nonneg_float("rtol", rtol)
     family = get_family(reg, bool(bias), int(depth))
@@ -312,14 +329,17 @@ def prepare(X, reg: str, bias: bool, depth: int, rtol: float) -> Setup:
     Z, basis, center, rank = _working_coordinates(family, Xa)
     dr = Z.shape[1]
     exact = family.pnorm == 1 or dr == 1
-    pool = build_pool(family, Z) if dr > 0 else Pool(np.zeros((0, 0)), np.zeros(0, np.int8),
-                                                       np.zeros(0, np.int64), np.zeros(0, np.int64))
     m = family.n_vectors(dr) if dr > 0 else 0
     k_sub = family.subset_size(dr) if dr > 0 else 0
-    n_pool = pool.vectors.shape[0]
+    n_pool = family.pool_size(n, dr) if dr > 0 else 0
     offsets = family.anchor_offsets(n, n_pool, k_sub) if dr > 0 else np.array([0, 0], dtype=object)
     total = int(offsets[-1])
     per = 2 if family.depth == 2 else 4 * n
+    if guard is not None:
+        guard(n, d, dr, k_sub, n_pool, total, per)
+    pool = build_pool(family, Z) if dr > 0 else Pool(np.zeros((0, 0)), np.zeros(0, np.int8),
+                                                       np.zeros(0, np.int64), np.zeros(0, np.int64))
+    assert pool.vectors.shape[0] == n_pool
     S = Setup(Xa, n, d, family, np.ascontiguousarray(Z), basis, center, rank, dr, family.theorem(d), bool(exact),
               pool, m, k_sub, n_pool, offsets, total, per, rtol)
     if total > 0:
@@ -358,6 +378,8 @@ def dictionary(
         ``d = 1`` (Thm 1).
     bias : bool
         Hidden biases and a free output intercept (``False``: neither, as in Thm 2, 4, 15, 17).
+        Depth 3 always has the free output intercept (Thm 12, 13); ``bias`` then switches only
+        the first-layer biases.
     depth : {2, 3}
         Depth 3 is the three-layer dictionary of Thm 12 (no first-layer bias) / Thm 13.
     max_columns : int, optional
@@ -368,8 +390,9 @@ def dictionary(
         Bytes the dictionary may use; default half the memory available now.  A larger
         request raises :class:`~wedgenet.dictionaries.MemoryBudgetError` before allocating.
     rtol : float
-        Subsets whose cross product is below ``rtol`` times the product of their norms are
-        dependent and dropped (see :func:`wedgenet.cross`).
+        A subset is dependent, and dropped, when one of its rows lies within ``rtol`` (relative
+        to its norm) of the span of the rows before it (the per-row test of
+        :func:`wedgenet.cross`).
 
     Returns
     -------
@@ -377,27 +400,30 @@ def dictionary(
         Columns are de-duplicated (equal columns merged, alternatives kept in
         ``Dictionary.alternatives``) and all-zero columns dropped.
     """
-    S = prepare(X, reg, bias, depth, rtol)
     if max_columns is not None:
         max_columns = check_positive_int("max_columns", max_columns)
     rng = _check_generator(random_state)
     budget = default_memory_budget() if memory_budget is None else check_nonneg_float(
         "memory_budget", memory_budget, strictly_positive=True)
+    plan: dict = {}
+
+    def guard(n: int, d: int, dr: int, k_sub: int, n_pool: int, total: int, per: int) -> None:
+        """Choose the candidates and refuse over budget, before the pool is built."""
+        sampled = total > 0 and max_columns is not None and total * per > max_columns
+        n_pick = max(1, max_columns // per) if sampled else total
+        bytes_needed = (n_pick * per * (8 * n + 8 * (d + 6)) + n_pick * (8 * (dr + k_sub + 4))
+                        + n_pool * (8 * dr + 41))  # the pool: vectors, kinds, indices, construction
+        check_memory(f"dictionary(reg={reg!r}, bias={bias}, depth={depth}) on n={n}, d={d}",
+                     bytes_needed, int(budget), count=n_pick * per,
+                     hint="Pass max_columns=... to sample candidate subsets, raise memory_budget=..., "
+                          "or use wedgenet.streamed_dictionary (wedgenet.fit(..., dictionary_mode='streamed')), "
+                          "which prices candidates in chunks.")
+        plan.update(sampled=sampled, n_pick=n_pick)
+
+    S = prepare(X, reg, bias, depth, rtol, guard=guard)
     Xa, n, d, family, rank, dr = S.X, S.n, S.d, S.family, S.rank, S.dr
     theorem, exact, pool, k_sub, total, per = S.theorem, S.exact, S.pool, S.k_sub, S.total, S.per
-
-    if total > 0 and max_columns is not None and total * per > max_columns:
-        n_pick = max(1, max_columns // per)
-        sampled = True
-    else:
-        n_pick = total
-        sampled = False
-    bytes_needed = n_pick * per * (8 * n + 8 * (d + 6)) + n_pick * (8 * (dr + k_sub + 4))
-    check_memory(f"dictionary(reg={reg!r}, bias={bias}, depth={depth}) on n={n}, d={d}",
-                 bytes_needed, int(budget), count=n_pick * per,
-                 hint="Pass max_columns=... to sample candidate subsets, raise memory_budget=..., "
-                      "or use wedgenet.streamed_dictionary (wedgenet.fit(..., dictionary_mode='streamed')), "
-                      "which prices candidates in chunks.")
+    sampled, n_pick = plan["sampled"], plan["n_pick"]
 
     if S.huge and not sampled:
         raise ValueError(f"{total:.3e} candidate subsets exceed the int64 index range and cannot be enumerated; "

@@ -69,6 +69,13 @@ class Family:
         """Number of vectors in each candidate's cross product (always ``dr - 1``)."""
         return dr - 1
 
+    def pool_size(self, n: int, dr: int) -> int:
+        """Entries of :func:`build_pool` for ``n`` samples in ``R^dr``, without building it."""
+        if self.mode == MODE_ANCHORED:
+            return dr + n
+        return (n if self.pool_samples else 0) + (n * (n - 1) // 2 if self.pool_differences else 0) \
+            + (dr if self.pool_basis else 0)
+
     def anchor_offsets(self, n: int, n_pool: int, k: int) -> np.ndarray:
         """``offsets[a]``: id of the first candidate of anchor ``a``; ``offsets[-1]`` is the total.
 

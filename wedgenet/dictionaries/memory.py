@@ -38,6 +38,14 @@ def check_memory(what: str, n_bytes: int, budget: int, *, count: int, hint: str)
     """Raise :class:`MemoryBudgetError` if ``n_bytes`` exceeds ``budget``."""
     if n_bytes > budget:
         raise MemoryBudgetError(
-            f"{what}: {count:,} candidate columns would need about {n_bytes / 1e9:.2f} GB, over the "
-            f"memory budget of {budget / 1e9:.2f} GB. {hint}"
+            f"{what}: {count:,} candidate columns would need about {format_bytes(n_bytes)}, over the "
+            f"memory budget of {format_bytes(budget)}. {hint}"
         )
+
+
+def format_bytes(n: float) -> str:
+    """``n`` bytes in the largest decimal unit that keeps the number at least 1 (``"1.2 GB"``)."""
+    for unit, size in (("EB", 1e18), ("PB", 1e15), ("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{int(n)} bytes"

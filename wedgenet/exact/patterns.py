@@ -68,6 +68,25 @@ def augment(X: np.ndarray, bias: bool) -> np.ndarray:
     return np.asarray(X, dtype=np.float64)
 
 
+def _whiten(X: np.ndarray, bias: bool) -> np.ndarray:
+    """Data with the same activation patterns as ``X``, in well-scaled coordinates.
+
+    ``1[x . w >= 0]`` over all ``w`` does not change under an invertible linear map of the data
+    (``w -> M^{-T} w``), nor, with a free bias, under a translation (``b -> b + mu . w``).  So
+    the patterns of ``X`` are those of ``sqrt(n) U_r`` from the SVD of ``X`` (centred when
+    ``bias``): unit-scale coordinates in the rank-``r`` row space, whatever the scale or the
+    conditioning of ``X``.  Without this, ``[X, 1]`` with ``|X| ~ 1e8`` is nearly rank-deficient
+    and the rank and on-plane tests disagree.
+    """
+    n = X.shape[0]
+    M = X - X.mean(axis=0) if bias else X
+    Uf, s, _ = np.linalg.svd(M, full_matrices=False)
+    r = int(np.sum(s > _RANK_RTOL * s[0])) if s.size and s[0] > 0 else 0
+    if r == 0:  # all rows equal (bias) or zero: one column of zeros keeps the shapes valid
+        return np.zeros((n, 1))
+    return Uf[:, :r] * np.sqrt(n)
+
+
 def _row_space(B: np.ndarray) -> tuple[np.ndarray, int]:
     """Coordinates of the rows of ``B`` in an orthonormal basis of their span, and the rank."""
     _, s, vt = np.linalg.svd(B, full_matrices=False)
@@ -167,6 +186,8 @@ def _chambers_from_rays(B: np.ndarray, r: int, ids: tuple, cache: dict) -> np.nd
             found.append(np.unique(rep, axis=0))
         for j in np.flatnonzero(~generic):
             Z = np.flatnonzero(onplane[j])
+            if Z.size == h:  # c "on" every row contradicts rank r: a rounding artefact, not a ray
+                continue
             sub = _chambers(B[Z], tuple(ids[z] for z in Z), cache)
             blk = np.repeat(base[j][None, :], sub.shape[0], axis=0)
             blk[:, Z] = sub
@@ -204,7 +225,7 @@ def activation_patterns(X, *, bias: bool = False, max_patterns: int = 20000) -> 
     if not isinstance(bias, (bool, np.bool_)):
         raise ValueError(f"bias must be a bool; got {bias!r}")
     max_patterns = check_positive_int("max_patterns", max_patterns)
-    A = augment(X, bool(bias))
+    A = augment(_whiten(X, bool(bias)), bool(bias))
     n = A.shape[0]
     U, hyp, orient, zero = _distinct_hyperplanes(A)
     h = U.shape[0]

@@ -228,23 +228,31 @@ def solve_exact(
     sgn = np.concatenate([np.ones(P), -np.ones(P)])  # +v_i, -w_i
     cone = 2.0 * mask - 1.0
 
+    # solve in units where X and y are O(1): with X = kappa Xs, y = sigma ys, the program for
+    # (Xs, ys, lam / (kappa sigma)) has the solution w = sigma ws / kappa, b = sigma bs, t = sigma ts
+    # and sigma^2 times the value (the hidden biases and t are not penalised)
+    kappa = float(np.abs(X).max()) or 1.0
+    sigma = float(np.abs(y).max()) or 1.0
+    Xs = augment(X / kappa, bias)
     U = cp.Variable((2 * P, D))
-    XU = Xa @ U.T  # (n, 2P)
+    XU = Xs @ U.T  # (n, 2P)
     pred = cp.sum(cp.multiply((mask * sgn[:, None]).T, XU), axis=1)
     t = cp.Variable() if bias else None
     resid = cp.Variable(n)  # auxiliary residual: keeps the quadratic term diagonal for Clarabel
     Uw = U[:, :d]
     pen = cp.sum(cp.abs(Uw)) if reg == "l1" else cp.sum(cp.norm(Uw, 2, axis=1))
+    ys = y / sigma
     prob = cp.Problem(
-        cp.Minimize(0.5 * cp.sum_squares(resid) + lam * pen),
-        [resid == (pred + t - y if bias else pred - y), cp.multiply(cone.T, XU) >= 0],
+        cp.Minimize(0.5 * cp.sum_squares(resid) + (lam / (kappa * sigma)) * pen),
+        [resid == (pred + t - ys if bias else pred - ys), cp.multiply(cone.T, XU) >= 0],
     )
     prob.solve(solver=cp.CLARABEL, **_CLARABEL_SETTINGS)
     if prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or U.value is None:
         raise RuntimeError(f"Clarabel failed on the exact program: status {prob.status!r}")
 
-    Uv = np.asarray(U.value)
-    tv = float(t.value) if bias else 0.0
+    Uv = np.asarray(U.value) * sigma
+    Uv[:, :d] /= kappa
+    tv = float(t.value) * sigma if bias else 0.0
     XUv = Xa @ Uv.T  # (n, 2P)
     contrib = (mask * sgn[:, None]).T * XUv  # column k = signed D_k Xa u_k
     f_cvx = contrib.sum(axis=1) + tv

@@ -70,6 +70,16 @@ def _is_layer_spec(obj: Any) -> bool:
     return np.ndim(W) == 2 and (b is None or np.ndim(b) == 1)
 
 
+def _is_matrix(spec: Any) -> bool:
+    """A length-2 list that is a 2-row weight matrix (two equal-length rows of numbers), not a
+    ``(W, b)`` pair."""
+    try:
+        A = np.asarray(spec, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return A.ndim == 2
+
+
 def _parse_numpy(model: Any) -> Net:
     if isinstance(model, np.ndarray) or _is_layer_spec(model):
         specs, layer_only, single = [model], True, True
@@ -83,7 +93,7 @@ def _parse_numpy(model: Any) -> Net:
     layers, fmt = [], []
     for k, spec in enumerate(specs):
         name = "model" if single else f"model[{k}]"
-        if isinstance(spec, (tuple, list)) and len(spec) == 2:
+        if isinstance(spec, (tuple, list)) and len(spec) == 2 and not _is_matrix(spec):
             W = to_numpy(f"{name} weight", spec[0], ndim=2)
             b = None if spec[1] is None else to_numpy(f"{name} bias", spec[1], ndim=1)
             fmt.append("pair")
@@ -154,6 +164,10 @@ def _parse_torch(model: Any, inplace: bool) -> Net:
                              "Dropout, a first Conv2d and MaxPool2d/AvgPool2d after it")
     if len(layers) < 2:
         raise ValueError(f"model must have at least two weight layers (hidden and output); found {len(layers)}")
+    for a in layers:
+        for part, arr in (("weight", a.W), ("bias", a.b)):
+            if arr is not None and not np.all(np.isfinite(arr)):
+                raise ValueError(f"model[{a.module_index}] {part} contains NaN or infinite values")
     # structure: exactly one ReLU between consecutive affine layers, none after the last
     relus = np.zeros(len(layers), dtype=int)
     cur = -1
@@ -195,6 +209,12 @@ def prepare_input(net: Net, X: Any) -> np.ndarray:
         if Xa.shape[1] != first.conv["in_channels"]:
             raise ValueError(f"X must have {first.conv['in_channels']} channels (shape (N, C, H, W)); "
                              f"got shape {Xa.shape}")
+        c = first.conv
+        for axis, name in ((0, "height"), (1, "width")):
+            span = c["dilation"][axis] * (c["kernel_size"][axis] - 1) + 1
+            if Xa.shape[2 + axis] + 2 * c["padding"][axis] < span:
+                raise ValueError(f"X images are too small for the first Conv2d: {name} {Xa.shape[2 + axis]} plus "
+                                 f"padding {2 * c['padding'][axis]} is below the kernel's span {span}")
         return Xa
     Xa = to_numpy("X", X, min_ndim=2)
     d = first.W.shape[1]

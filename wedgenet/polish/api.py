@@ -228,7 +228,7 @@ def polish(model: Any, X: Any, y: Any = None, *, layers: Any = "first", refit: b
     check_choice("reg", reg, ("l1", "l2"))
     p = 1 if reg == "l1" else 2
     check_choice("keep", keep, ("polished", "best", "union"))
-    for name, v in (("refit", refit), ("normalize", normalize), ("inplace", inplace)):
+    for name, v in (("refit", refit), ("normalize", normalize), ("inplace", inplace), ("verbose", verbose)):
         if not isinstance(v, bool):
             raise ValueError(f"{name} must be True or False; got {v!r}")
     if bias is not None and not isinstance(bias, bool):
@@ -275,6 +275,9 @@ def polish(model: Any, X: Any, y: Any = None, *, layers: Any = "first", refit: b
             yy = yy[:, 0].copy() if n_out == 1 else yy
         else:
             yy = _targets(loss_obj.name, y, n_obs, n_out)
+            if refit and loss_obj.name == "logistic" and net.layers[-1].b is not None and np.unique(yy).size < 2:
+                raise ValueError("y must contain both classes for loss='logistic': the refit has a free output "
+                                 "bias, and with one label the loss has no minimiser")
     before = None if yy is None else _evaluate(net, Xa, orig, yy, loss_obj, lam, p)
 
     # ---- steps 1-3, layer by layer on the activations of the polished layers before

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._validation import as_float_array, check_bool, check_nonneg_float, check_positive_int
 from ..algebra import cross_from_indices
 from ._kernels import first_independent
 
@@ -124,14 +125,40 @@ def polish_weights(S: np.ndarray, W: np.ndarray, b: np.ndarray | None, *, rank: 
                    normalize: bool = False, p: int = 2, spread: float = 0.0) -> LayerPolish:
     """Polish the neurons ``(W, b)`` on samples ``S`` (see the module docstring).
 
-    ``b=None`` polishes hyperplanes through the origin.  Inputs are assumed valid (finite float64).
+    ``S`` ``(n, d)`` samples, ``W`` ``(m, d)`` weights, ``b`` ``(m,)`` biases or ``None`` for
+    hyperplanes through the origin; ``rank`` (default: numerical rank) the dimension of the
+    samples' span, ``p`` in {1, 2} the norm kept when ``normalize`` is False, ``spread`` in
+    ``[0, 1)`` (see :func:`wedgenet.polish`).  Bad input raises ``ValueError`` naming it.
     BLAS runs single-threaded here: its idle threads spin and starve the parallel numba kernels
     that follow each matrix product (several times slower on a loaded 2-core machine).
     """
+    S, W, b, rank, normalize, p, spread = _check_polish_inputs(S, W, b, rank, normalize, p, spread)
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"):
         return _polish_weights(S, W, b, rank=rank, normalize=normalize, p=p, spread=spread)
+
+
+def _check_polish_inputs(S, W, b, rank, normalize, p, spread):
+    S = as_float_array("S", S, ndim=2)
+    if S.shape[1] == 0:
+        raise ValueError(f"S must have at least one feature; got shape {S.shape}")
+    W = as_float_array("W", W, ndim=2, allow_empty=True)
+    if W.shape[1] != S.shape[1]:
+        raise ValueError(f"W must have {S.shape[1]} columns (the features of S); got shape {W.shape}")
+    if b is not None:
+        b = as_float_array("b", b, ndim=1, allow_empty=True)
+        if b.shape[0] != W.shape[0]:
+            raise ValueError(f"b must have {W.shape[0]} entries (the rows of W); got {b.shape[0]}")
+    if rank is not None:
+        rank = check_positive_int("rank", rank)
+    normalize = check_bool("normalize", normalize)
+    if isinstance(p, bool) or p not in (1, 2):
+        raise ValueError(f"p must be 1 or 2; got {p!r}")
+    spread = check_nonneg_float("spread", spread)
+    if spread >= 1:
+        raise ValueError(f"spread must be in [0, 1); got {spread!r}")
+    return np.ascontiguousarray(S), np.ascontiguousarray(W), b, rank, normalize, int(p), spread
 
 
 def _polish_weights(S: np.ndarray, W: np.ndarray, b: np.ndarray | None, *, rank: int | None,

@@ -55,7 +55,7 @@ def register_backend(backend: Backend) -> Backend:
 
 def get_backend(name: str, problem: LassoProblem) -> Backend:
     key = "working_set" if name == "auto" else name
-    if key not in BACKENDS:
+    if not isinstance(key, str) or key not in BACKENDS:
         raise ValueError(f"solver must be 'auto' or one of {tuple(BACKENDS)}; got {name!r}")
     be = BACKENDS[key]
     if not be.supports(problem):
@@ -63,11 +63,21 @@ def get_backend(name: str, problem: LassoProblem) -> Backend:
     return be
 
 
-def _warn_if_not_converged(res: SolverResult, tol: float) -> None:
+def _warn_if_not_converged(res: SolverResult, tol: float, stalled: str | None = None) -> None:
+    """``ConvergenceWarning`` for an uncertified result; ``stalled`` says why the solve stopped early
+    (otherwise it ran out of iterations)."""
     if not res.converged:
+        if stalled is None:
+            advice = "raise max_iter or loosen tol"
+        else:
+            advice = stalled
+            if res.history:  # at z = 0 the maximum dual violation is lam_max / lam
+                ratio = 1.0 / max(res.history[0].max_violation, 1e-300)
+                advice += (f"; lam / lam_max = {ratio:.2g}: far below 1 the fit approaches interpolation and "
+                           "the gap cannot be certified in float64, so raise lam (or standardise X and y)")
         warnings.warn(
             f"{res.solver}: relative duality gap {res.certificate.relative_gap:.3g} > tol={tol:g} "
-            f"(max dual violation {res.certificate.max_violation:.6g}); raise max_iter or loosen tol",
+            f"(max dual violation {res.certificate.max_violation:.6g}); {advice}",
             ConvergenceWarning, stacklevel=3)
 
 
@@ -83,12 +93,30 @@ class FullSolve(Backend):
 
     def solve(self, problem, *, tol=1e-6, max_iter=100, verbose=False):
         idx = np.arange(problem.columns.n_columns)
-        sol = self.inner.solve(problem.columns.columns(idx), problem.y, problem.lam, problem.loss, problem.intercept)
-        nz = _nonzero_rows(sol.coef)
+        K = problem.columns.columns(idx)
+        try:
+            sol = self.inner.solve(K, problem.y, problem.lam, problem.loss, problem.intercept)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}. Standardise X and y (order-1 values), choose lam as a fraction of "
+                               "lam_max (the smallest lam whose optimum is the zero network), or use "
+                               "solver='auto'") from None
+        nz = _solution_rows(self.inner, sol.coef, K, problem.y)
         cert, theta, icpt = certify(problem, idx[nz], sol.coef[nz], sol.intercept, sol.theta)
         res = SolverResult(idx[nz], sol.coef[nz], icpt, cert, cert.relative_gap <= tol, 1, self.name, theta)
         _warn_if_not_converged(res, tol)
         return res
+
+
+def _solution_rows(inner, coef: np.ndarray, K: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Rows of a restricted solution that are not solver noise.
+
+    Interior-point noise: a coefficient whose whole column moves the predictions by less than
+    1e-10 of the targets' scale is zero (the certificate then measures the effect of dropping it).
+    Exact solvers (``inner.zero_rtol == 0``) keep every nonzero."""
+    if not inner.zero_rtol:
+        return _nonzero_rows(coef)
+    atol = 1e-10 * max(1.0, float(np.abs(y).max())) / max(float(np.abs(K).max()) if K.size else 0.0, 1e-300)
+    return _nonzero_rows(coef, inner.zero_rtol, atol)
 
 
 def _nonzero_rows(coef: np.ndarray, rtol: float = 0.0, atol: float = 0.0) -> np.ndarray:
@@ -189,16 +217,24 @@ class WorkingSet(Backend):
         it = 0
         tightened = False
         precise: dict = {}
+        stalled = None
+        n_done = 0
         for it in range(1, max_iter + 1):
             Kws = problem.columns.columns(ws)
-            sol = inner.solve(Kws, y, problem.lam, problem.loss, problem.intercept,
-                              init=coef if inner.warm_starts else None, **precise)
+            try:
+                sol = inner.solve(Kws, y, problem.lam, problem.loss, problem.intercept,
+                                  init=coef if inner.warm_starts else None, **precise)
+            except RuntimeError as exc:  # a restricted solver failed: keep the last certified state
+                if n_done == 0:
+                    ratio = 1.0 / max(history[0].max_violation, 1e-300)
+                    raise RuntimeError(
+                        f"{exc}; lam / lam_max = {ratio:.2g}. Standardise X and y (order-1 values) and choose "
+                        "lam as a fraction of lam_max, the smallest lam whose optimum is the zero network") from None
+                stalled = f"stopped at iteration {it}: {exc}"
+                break
+            n_done = it
             coef, icpt = sol.coef, sol.intercept
-            # interior-point noise: a coefficient whose whole column moves the predictions by less
-            # than 1e-10 of the targets' scale is zero (the certificate measures the effect)
-            atol = 1e-10 * max(1.0, float(np.abs(y).max())) / max(float(np.abs(Kws).max()), 1e-300) \
-                if inner.zero_rtol else 0.0
-            nz = _nonzero_rows(coef, inner.zero_rtol, atol)
+            nz = _solution_rows(inner, coef, Kws, y)
             support, coef_s = ws[nz], coef[nz]
             # one pricing pass: the certificate over every column and the worst violators outside ws
             cert, theta, icpt, add, _ = certify_and_price(
@@ -222,13 +258,15 @@ class WorkingSet(Backend):
                 if fallback is not None and not tightened:
                     inner, tightened, precise = fallback, True, {}
                     continue
+                stalled = (f"stalled at iteration {it}: no column is left to add and the restricted "
+                           "solves cannot get more precise")
                 break
             ws_new = np.union1d(ws, add)  # never drop columns: that can cycle (degenerate hinge duals)
             coef_new = np.zeros((ws_new.size,) + y.shape[1:])
             coef_new[np.searchsorted(ws_new, support)] = coef_s
             ws, coef = ws_new, coef_new
-        res = SolverResult(support, coef_s, icpt, cert, cert.relative_gap <= tol, it, self.name, theta, history)
-        _warn_if_not_converged(res, tol)
+        res = SolverResult(support, coef_s, icpt, cert, cert.relative_gap <= tol, n_done, self.name, theta, history)
+        _warn_if_not_converged(res, tol, stalled)
         return res
 
 

@@ -344,7 +344,10 @@ class CvxpyClarabel:
             try:
                 prob.solve(solver=cp.CLARABEL, **settings)
             except cp.error.SolverError:
-                prob.solve(solver=cp.CLARABEL)  # default tolerances as a fallback
+                try:
+                    prob.solve(solver=cp.CLARABEL)  # default tolerances as a fallback
+                except cp.error.SolverError as exc:
+                    raise RuntimeError(f"Clarabel failed on the restricted problem: {exc}") from None
         if prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
             raise RuntimeError(f"Clarabel failed on the restricted problem: status {prob.status}")
         coef = np.asarray(z.value, dtype=np.float64)
