@@ -488,6 +488,9 @@ def load(path) -> WedgeNetwork:
                         lam=float(params["lam"]), loss=params["loss"], bias=params["bias"], provenance=prov, info=info)
 
 
+#: the largest training-set size a model file may claim (``sample_influence`` makes one row per sample)
+MAX_TRAIN_ROWS = 10**8
+
 #: types of the info entries that methods read (others are free-form)
 _INFO_TYPES = {"duality_gap": float, "relative_gap": float, "max_violation": float, "primal": float, "dual": float,
                "exact": bool, "converged": bool, "sampled": bool, "n_columns": int, "n_iter": int, "n_train": int,
@@ -508,9 +511,9 @@ def _check_info(info: dict, prov: list) -> None:
             raise ValueError(f"model file: info.{k} must be >= 0; got {v}")
     if "n_train" in info:
         largest = max((max(rec["samples"]) for rec in prov if rec["samples"]), default=-1)
-        if not largest < info["n_train"] <= 2**31:
+        if not largest < info["n_train"] <= MAX_TRAIN_ROWS:
             raise ValueError(f"model file: info.n_train={info['n_train']} must exceed every sample index "
-                             f"({largest}) and be at most 2**31")
+                             f"({largest}) and be at most {MAX_TRAIN_ROWS:,}")
 
 
 def _reject_constant(name: str):
