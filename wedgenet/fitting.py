@@ -141,8 +141,8 @@ def _check_attainable(loss: str, yy: np.ndarray, intercept: bool) -> None:
     if loss == "logistic" and np.unique(yy).size < 2:
         raise ValueError("y must contain both -1 and +1 labels for loss='logistic' with an intercept "
                          "(bias=True or depth=3): with one label the loss has no minimiser")
-    if loss == "softmax" and np.any(yy.sum(axis=0) == 0):
-        missing = np.flatnonzero(yy.sum(axis=0) == 0).tolist()
+    missing = np.flatnonzero(yy.sum(axis=0) == 0).tolist() if loss == "softmax" else []
+    if missing:
         raise ValueError(f"y has no sample of class(es) {missing} for loss='softmax' with an intercept "
                          "(bias=True or depth=3): the loss then has no minimiser; relabel the classes 0..c-1 "
                          "that occur")

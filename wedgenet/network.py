@@ -446,12 +446,8 @@ def load(path) -> WedgeNetwork:
     if not isinstance(params, dict) or set(params) != set(_PARAM_TYPES):
         raise ValueError(f"model file: params must have exactly the keys {sorted(_PARAM_TYPES)}")
     for k, typ in _PARAM_TYPES.items():
-        v = params[k]
-        ok = isinstance(v, typ) and not (typ in (int, float) and isinstance(v, bool))
-        if typ is float and isinstance(v, int) and not isinstance(v, bool):
-            ok = True
-        if not ok:
-            raise ValueError(f"model file: params.{k} must be {typ.__name__}; got {v!r}")
+        if not _json_is(params[k], typ):
+            raise ValueError(f"model file: params.{k} must be {typ.__name__}; got {params[k]!r}")
     if params["depth"] not in (2, 3) or params["reg"] not in ("l1", "l2") or params["loss"] not in (
             "squared", "logistic", "hinge", "softmax") or not (params["lam"] > 0 and math.isfinite(params["lam"])):
         raise ValueError(f"model file: invalid params {params!r}")
@@ -497,15 +493,21 @@ _INFO_TYPES = {"duality_gap": float, "relative_gap": float, "max_violation": flo
                "n_candidates": int, "n_candidates_total": int, "theorem": str, "approximation": str, "solver": str}
 
 
+def _json_is(v: Any, typ: type) -> bool:
+    """A parsed JSON value of type ``typ``: booleans are not numbers, integers are floats."""
+    if typ is bool:
+        return isinstance(v, bool)
+    if isinstance(v, bool):
+        return False
+    return isinstance(v, typ) or (typ is float and isinstance(v, int))
+
+
 def _check_info(info: dict, prov: list) -> None:
     for k, typ in _INFO_TYPES.items():
         if k not in info:
             continue
         v = info[k]
-        ok = isinstance(v, typ) and (typ is bool or not isinstance(v, bool))
-        if typ is float and isinstance(v, int) and not isinstance(v, bool):
-            ok = True
-        if not ok:
+        if not _json_is(v, typ):
             raise ValueError(f"model file: info.{k} must be {typ.__name__}; got {v!r}")
         if typ is int and v < 0:
             raise ValueError(f"model file: info.{k} must be >= 0; got {v}")

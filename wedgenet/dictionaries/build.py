@@ -348,6 +348,13 @@ def prepare(X, reg: str, bias: bool, depth: int, rtol: float, guard=None) -> Set
     return S
 
 
+def _plan(total: int, per: int, max_columns: int | None) -> tuple[bool, int]:
+    """``(sampled, n_pick)``: sample ``max_columns // per`` candidates when all of them would give
+    more than ``max_columns`` columns, else take all ``total``."""
+    sampled = total > 0 and max_columns is not None and total * per > max_columns
+    return sampled, (max(1, max_columns // per) if sampled else total)
+
+
 def _signed_rows(W: np.ndarray, rows: np.ndarray, signs: np.ndarray) -> np.ndarray:
     """``W[rows] * signs[:, None]`` (the oriented generator neurons)."""
     out = np.take(W, rows, axis=0)
@@ -405,12 +412,10 @@ def dictionary(
     rng = _check_generator(random_state)
     budget = default_memory_budget() if memory_budget is None else check_nonneg_float(
         "memory_budget", memory_budget, strictly_positive=True)
-    plan: dict = {}
 
     def guard(n: int, d: int, dr: int, k_sub: int, n_pool: int, total: int, per: int) -> None:
-        """Choose the candidates and refuse over budget, before the pool is built."""
-        sampled = total > 0 and max_columns is not None and total * per > max_columns
-        n_pick = max(1, max_columns // per) if sampled else total
+        """Refuse over budget, before the pool is built."""
+        _, n_pick = _plan(total, per, max_columns)
         bytes_needed = (n_pick * per * (8 * n + 8 * (d + 6)) + n_pick * (8 * (dr + k_sub + 4))
                         + n_pool * (8 * dr + 41))  # the pool: vectors, kinds, indices, construction
         check_memory(f"dictionary(reg={reg!r}, bias={bias}, depth={depth}) on n={n}, d={d}",
@@ -418,12 +423,11 @@ def dictionary(
                      hint="Pass max_columns=... to sample candidate subsets, raise memory_budget=..., "
                           "or use wedgenet.streamed_dictionary (wedgenet.fit(..., dictionary_mode='streamed')), "
                           "which prices candidates in chunks.")
-        plan.update(sampled=sampled, n_pick=n_pick)
 
     S = prepare(X, reg, bias, depth, rtol, guard=guard)
     Xa, n, d, family, rank, dr = S.X, S.n, S.d, S.family, S.rank, S.dr
     theorem, exact, pool, k_sub, total, per = S.theorem, S.exact, S.pool, S.k_sub, S.total, S.per
-    sampled, n_pick = plan["sampled"], plan["n_pick"]
+    sampled, n_pick = _plan(total, per, max_columns)
 
     if S.huge and not sampled:
         raise ValueError(f"{total:.3e} candidate subsets exceed the int64 index range and cannot be enumerated; "

@@ -24,7 +24,7 @@ import numpy as np
 
 from .._validation import as_float_array
 
-__all__ = ["Affine", "Net", "parse_model", "to_numpy", "prepare_input", "forward", "layer_samples", "export"]
+__all__ = ["Affine", "Net", "parse_model", "prepare_input", "forward", "layer_samples", "export"]
 
 
 @dataclass
@@ -52,13 +52,6 @@ class Net:
     @property
     def has_conv(self) -> bool:
         return any(a.kind == "conv2d" for a in self.layers)
-
-
-def to_numpy(name: str, value: Any, **kw) -> np.ndarray:
-    """``as_float_array`` that also accepts torch tensors."""
-    if hasattr(value, "detach") and hasattr(value, "cpu"):
-        value = value.detach().cpu().double().numpy()
-    return as_float_array(name, value, **kw)
 
 
 # ---------------------------------------------------------------------------------- numpy input
@@ -94,11 +87,11 @@ def _parse_numpy(model: Any) -> Net:
     for k, spec in enumerate(specs):
         name = "model" if single else f"model[{k}]"
         if isinstance(spec, (tuple, list)) and len(spec) == 2 and not _is_matrix(spec):
-            W = to_numpy(f"{name} weight", spec[0], ndim=2)
-            b = None if spec[1] is None else to_numpy(f"{name} bias", spec[1], ndim=1)
+            W = as_float_array(f"{name} weight", spec[0], ndim=2)
+            b = None if spec[1] is None else as_float_array(f"{name} bias", spec[1], ndim=1)
             fmt.append("pair")
         else:
-            W, b = to_numpy(name, spec, ndim=2), None
+            W, b = as_float_array(name, spec, ndim=2), None
             fmt.append("array")
         if b is not None and b.shape[0] != W.shape[0]:
             raise ValueError(f"{name}: bias has {b.shape[0]} entries but the weight has {W.shape[0]} rows")
@@ -205,7 +198,7 @@ def prepare_input(net: Net, X: Any) -> np.ndarray:
     """``X`` as float64, checked against the first layer (``(n, d)``, or ``(N, C, H, W)`` for a Conv2d)."""
     first = net.layers[0]
     if first.kind == "conv2d":
-        Xa = to_numpy("X", X, ndim=4)
+        Xa = as_float_array("X", X, ndim=4)
         if Xa.shape[1] != first.conv["in_channels"]:
             raise ValueError(f"X must have {first.conv['in_channels']} channels (shape (N, C, H, W)); "
                              f"got shape {Xa.shape}")
@@ -216,7 +209,7 @@ def prepare_input(net: Net, X: Any) -> np.ndarray:
                 raise ValueError(f"X images are too small for the first Conv2d: {name} {Xa.shape[2 + axis]} plus "
                                  f"padding {2 * c['padding'][axis]} is below the kernel's span {span}")
         return Xa
-    Xa = to_numpy("X", X, min_ndim=2)
+    Xa = as_float_array("X", X, min_ndim=2)
     d = first.W.shape[1]
     flat_first = bool(net.ops) and net.ops[0][0] == "flatten"
     if not flat_first and Xa.ndim != 2:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_choice, check_nonneg_float, check_positive_int
+from .._validation import as_float_array, check_choice, check_nonneg_float, check_positive_int
 from ..fitting import encode_targets
 from ..solvers import get_loss
 from . import adapters
@@ -40,7 +40,7 @@ def _targets(loss_name: str, y: Any, n: int, n_out: int) -> np.ndarray:
     if hasattr(y, "detach"):
         y = y.detach().cpu().numpy()
     if loss_name in ("logistic", "hinge"):
-        ya = adapters.to_numpy("y", y, min_ndim=1)
+        ya = as_float_array("y", y, min_ndim=1)
         if ya.ndim == 1 and np.all(np.isin(ya, (0.0, 1.0))) and np.any(ya == 0):
             ya = 2.0 * ya - 1.0  # torch BCE labels {0, 1} -> {-1, +1}
         y = ya

@@ -63,6 +63,17 @@ def get_backend(name: str, problem: LassoProblem) -> Backend:
     return be
 
 
+def _scale_advice(history: list | None = None) -> str:
+    """What to do when a solve fails or stalls on a badly scaled problem; with the certificate
+    ``history``, also ``lam / lam_max`` (at ``z = 0`` the maximum dual violation is ``lam_max / lam``)."""
+    ratio = ""
+    if history:
+        ratio = (f"lam / lam_max = {1.0 / max(history[0].max_violation, 1e-300):.2g}: far below 1 the fit "
+                 "approaches interpolation and the gap cannot be certified in float64; ")
+    return (f"{ratio}standardise X and y (order-1 values) and choose lam as a fraction of lam_max, "
+            "the smallest lam whose optimum is the zero network")
+
+
 def _warn_if_not_converged(res: SolverResult, tol: float, stalled: str | None = None) -> None:
     """``ConvergenceWarning`` for an uncertified result; ``stalled`` says why the solve stopped early
     (otherwise it ran out of iterations)."""
@@ -70,11 +81,7 @@ def _warn_if_not_converged(res: SolverResult, tol: float, stalled: str | None = 
         if stalled is None:
             advice = "raise max_iter or loosen tol"
         else:
-            advice = stalled
-            if res.history:  # at z = 0 the maximum dual violation is lam_max / lam
-                ratio = 1.0 / max(res.history[0].max_violation, 1e-300)
-                advice += (f"; lam / lam_max = {ratio:.2g}: far below 1 the fit approaches interpolation and "
-                           "the gap cannot be certified in float64, so raise lam (or standardise X and y)")
+            advice = f"{stalled}; {_scale_advice(res.history)}"
         warnings.warn(
             f"{res.solver}: relative duality gap {res.certificate.relative_gap:.3g} > tol={tol:g} "
             f"(max dual violation {res.certificate.max_violation:.6g}); {advice}",
@@ -97,9 +104,7 @@ class FullSolve(Backend):
         try:
             sol = self.inner.solve(K, problem.y, problem.lam, problem.loss, problem.intercept)
         except RuntimeError as exc:
-            raise RuntimeError(f"{exc}. Standardise X and y (order-1 values), choose lam as a fraction of "
-                               "lam_max (the smallest lam whose optimum is the zero network), or use "
-                               "solver='auto'") from None
+            raise RuntimeError(f"{exc}; {_scale_advice()}, or use solver='auto'") from None
         nz = _solution_rows(self.inner, sol.coef, K, problem.y)
         cert, theta, icpt = certify(problem, idx[nz], sol.coef[nz], sol.intercept, sol.theta)
         res = SolverResult(idx[nz], sol.coef[nz], icpt, cert, cert.relative_gap <= tol, 1, self.name, theta)
@@ -226,10 +231,7 @@ class WorkingSet(Backend):
                                   init=coef if inner.warm_starts else None, **precise)
             except RuntimeError as exc:  # a restricted solver failed: keep the last certified state
                 if n_done == 0:
-                    ratio = 1.0 / max(history[0].max_violation, 1e-300)
-                    raise RuntimeError(
-                        f"{exc}; lam / lam_max = {ratio:.2g}. Standardise X and y (order-1 values) and choose "
-                        "lam as a fraction of lam_max, the smallest lam whose optimum is the zero network") from None
+                    raise RuntimeError(f"{exc}; {_scale_advice(history)}") from None
                 stalled = f"stopped at iteration {it}: {exc}"
                 break
             n_done = it
