@@ -13,7 +13,7 @@ from .dictionaries import MemoryBudgetError, dictionary
 from .dictionaries.streaming import StreamedDictionary, streamed_dictionary
 from .network import WedgeNetwork
 from .solvers import LassoProblem, get_backend, get_loss
-from .solvers.base import Certificate
+from .solvers.certificate import Certificate, dual_certificate
 
 __all__ = ["fit", "fit_path", "encode_targets", "FitInterrupted"]
 
@@ -162,14 +162,8 @@ def full_certificate(problem: LassoProblem, result, full_source) -> Certificate:
     suboptimality of ``result`` for the unsampled Lasso (THEORY.md section 5).
     """
     _, _, m = full_source.violators(result.theta, 0, math.inf)
-    lam = problem.lam
-    scale = 1.0 if m <= lam else lam / m
-    dual = problem.loss.dual_value(scale * result.theta, problem.y)
-    primal = result.certificate.primal
-    gap = max(primal - dual, 0.0)
-    return Certificate(primal=float(primal), dual=float(dual), gap=float(gap),
-                       relative_gap=float(gap / max(abs(primal), 1e-300)), max_violation=m / lam,
-                       n_columns_priced=int(full_source.n_columns))
+    return dual_certificate(problem.loss, problem.y, problem.lam, result.certificate.primal, result.theta, m,
+                            full_source.n_columns)
 
 
 def _from_solution(D, res, lam: float, loss_name: str) -> WedgeNetwork:

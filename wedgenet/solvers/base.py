@@ -32,6 +32,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from .certificate import Certificate, dual_certificate
 from .losses import Loss
 
 __all__ = [
@@ -130,29 +131,6 @@ class LassoProblem:
         return int(self.y.shape[0])
 
 
-@dataclass(frozen=True)
-class Certificate:
-    """Optimality certificate of a solution over the *whole* dictionary (THEORY.md section 5).
-
-    ``max_violation = max_j |K_j^T theta| / lam`` for the loss's dual point
-    ``theta = -grad L(pred)``: the solution is optimal iff it is <= 1.  ``dual`` is the dual
-    objective at ``theta`` scaled into the feasible set, so ``gap = primal - dual >= 0`` bounds
-    the suboptimality of ``primal``.
-    """
-
-    primal: float
-    dual: float
-    gap: float
-    relative_gap: float
-    max_violation: float
-    n_columns_priced: int
-
-    def __str__(self) -> str:
-        return (f"primal {self.primal:.10g}, dual {self.dual:.10g}, gap {self.gap:.3g} "
-                f"(relative {self.relative_gap:.3g}), max dual violation {self.max_violation:.6f} "
-                f"over {self.n_columns_priced:,} columns")
-
-
 @dataclass(eq=False)
 class SolverResult:
     """A solution in support form: ``coef[k]`` multiplies column ``support[k]``."""
@@ -222,10 +200,5 @@ def certify_and_price(problem: LassoProblem, support: np.ndarray, coef: np.ndarr
     if problem.intercept:
         theta = loss.project_dual(theta, problem.y)
     idx, scores, m = problem.columns.violators(theta, k, lam if threshold is None else threshold, exclude)
-    scale = 1.0 if m <= lam else lam / m
-    dual = loss.dual_value(scale * theta, problem.y)
-    gap = max(primal - dual, 0.0)
-    cert = Certificate(primal=float(primal), dual=float(dual), gap=float(gap),
-                       relative_gap=float(gap / max(abs(primal), 1e-300)), max_violation=m / lam,
-                       n_columns_priced=int(problem.columns.n_columns))
+    cert = dual_certificate(loss, problem.y, lam, primal, theta, m, problem.columns.n_columns)
     return cert, theta, intercept, idx, scores

@@ -252,7 +252,7 @@ class SquaredActiveSet:
     zero_rtol = 0.0
 
     def supports(self, loss: Loss, group: bool) -> bool:
-        return loss.name == "squared" and not group
+        return loss.quadratic and not group
 
     def solve(self, K: np.ndarray, y: np.ndarray, lam: float, loss: Loss, intercept: bool,
               init: np.ndarray | None = None, tol: float = 1e-11, max_iter: int | None = None) -> InnerSolution:
@@ -280,7 +280,7 @@ class SklearnCD:
     zero_rtol = 0.0
 
     def supports(self, loss: Loss, group: bool) -> bool:
-        return loss.name == "squared"
+        return loss.quadratic
 
     def solve(self, K: np.ndarray, y: np.ndarray, lam: float, loss: Loss, intercept: bool,
               init: np.ndarray | None = None, tol: float = 1e-12, max_iter: int = 100_000) -> InnerSolution:

@@ -28,6 +28,12 @@ class Loss:
     name: str = "loss"
     vector: bool = False
     smooth: bool = True
+    #: ``0.5 ||pred - y||^2``: the Lasso has a closed-form active set (restricted solvers read this)
+    quadratic: bool = False
+    #: a Lipschitz constant of the per-sample gradient (``None`` when not smooth); safe screening reads it
+    lipschitz: float | None = None
+    #: the targets the loss takes after encoding: "real", "binary" (+-1 labels) or "classes" (one-hot)
+    labels: str = "real"
 
     def value(self, pred: np.ndarray, y: np.ndarray) -> float:
         raise NotImplementedError
@@ -65,6 +71,8 @@ class SquaredLoss(Loss):
     """``L = 0.5 ||pred - y||^2`` (a sum, not a mean); scalar or vector output."""
 
     name: str = "squared"
+    quadratic: bool = True
+    lipschitz: float | None = 1.0
 
     def value(self, pred, y):
         return float(0.5 * np.sum((pred - y) ** 2))
@@ -96,6 +104,8 @@ class LogisticLoss(Loss):
     """``L = sum_i log(1 + exp(-y_i pred_i))`` with labels ``y_i`` in ``{-1, +1}``."""
 
     name: str = "logistic"
+    lipschitz: float | None = 0.25
+    labels: str = "binary"
 
     def value(self, pred, y):
         return float(-np.sum(log_expit(y * pred)))
@@ -143,6 +153,7 @@ class HingeLoss(Loss):
 
     name: str = "hinge"
     smooth: bool = False
+    labels: str = "binary"
 
     def value(self, pred, y):
         return float(np.sum(np.maximum(0.0, 1.0 - y * pred)))
@@ -173,6 +184,8 @@ class SoftmaxLoss(Loss):
 
     name: str = "softmax"
     vector: bool = True
+    lipschitz: float | None = 0.5
+    labels: str = "classes"
 
     def value(self, pred, y):
         return float(np.sum(logsumexp(pred, axis=1)) - np.sum(pred * y))
