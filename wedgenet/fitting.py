@@ -145,9 +145,11 @@ def _build_dictionary(Xa: np.ndarray, s: FitSettings, plan: _Plan, pricer):
         try:
             return dictionary(Xa, reg=s.reg, bias=s.bias, depth=s.depth, max_columns=plan.max_columns,
                               random_state=s.random_state, memory_budget=s.memory_budget)
-        except MemoryBudgetError as exc:
+        except (MemoryBudgetError, MemoryError) as exc:
             if mode == "explicit":
                 raise
+            if plan.n_candidates >= 2**63:
+                raise MemoryBudgetError(f"{exc}; these candidates can only be sampled: lower max_columns") from exc
             if s.verbose:
                 print(f"[fit] {exc} Streaming the dictionary instead (dictionary_mode='auto').")
     return streamed_dictionary(Xa, reg=s.reg, bias=s.bias, depth=s.depth, max_columns=plan.max_columns,
