@@ -22,8 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._kernels import MODE_AFFINE, MODE_ANCHORED
-from .families import POOL_BASIS, POOL_DIFFERENCE, Family, Pool
+from .families import MODE_AFFINE, MODE_ANCHORED, POOL_BASIS, POOL_DIFFERENCE, Family, Pool
 
 __all__ = ["Generator", "Provenance", "ProvenanceTable"]
 
