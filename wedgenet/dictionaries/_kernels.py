@@ -355,14 +355,19 @@ def fill_hash_pairs(XT: np.ndarray, W: np.ndarray, b: np.ndarray, r: np.ndarray,
 
 @nb.njit(cache=True)
 def _same_column(X, W, b, depth3: bool, c: np.int64, o: np.int64, tol: float) -> bool:
+    """Whether columns ``c`` and ``o`` agree entrywise within ``tol`` (a tolerance on the scale of
+    the columns, so every test here is relative to the data scale)."""
     tc, sc, t0c, oc = _column_params(X, W, b, c, depth3)
     to, so, t0o, oo = _column_params(X, W, b, o, depth3)
     if oc == oo and abs(t0c - t0o) <= tol:
         # same signed neuron => same column (cheap O(d) test that settles most duplicates)
-        same_neuron = abs(sc * b[tc] - so * b[to]) <= 1e-12 * (1.0 + abs(b[tc]))
+        same_neuron = abs(sc * b[tc] - so * b[to]) <= 1e-2 * tol
         if same_neuron:
+            wmax = 0.0
             for j in range(W.shape[1]):
-                if abs(sc * W[tc, j] - so * W[to, j]) > 1e-12 * (1.0 + abs(W[tc, j])):
+                wmax = max(wmax, abs(W[tc, j]))
+            for j in range(W.shape[1]):
+                if abs(sc * W[tc, j] - so * W[to, j]) > 1e-12 * wmax:
                     same_neuron = False
                     break
         if same_neuron:
@@ -375,11 +380,15 @@ def _same_column(X, W, b, depth3: bool, c: np.int64, o: np.int64, tol: float) ->
 
 @nb.njit(cache=True, parallel=True)
 def representatives(X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool, h: np.ndarray,
-                    g: np.ndarray, order: np.ndarray, nz: np.ndarray, tol: float) -> np.ndarray:
+                    g: np.ndarray, order: np.ndarray, nz: np.ndarray, ref: np.ndarray, rel: float) -> np.ndarray:
     """For every candidate column, the lowest index of the group of equal columns (-2 if zero).
 
-    Columns are equal when every entry differs by at most ``tol``; such columns have hashes
-    within ``tol * n`` (the hash weights lie in ``[0.5, 1)``), so each column is compared
+    Columns ``c, o`` are equal when every entry differs by at most
+    ``tol = rel * min(ref[c], ref[o])``, ``ref`` the largest preactivation ``max_i |x_i.w + b|``
+    of the column's neuron (so the merge does not depend on the data scale, nor on how
+    differently the neurons are scaled, and rounding noise of a neuron is judged at its own
+    scale); such columns have hashes within ``tol * n <= n rel ref[c]`` (the hash weights lie
+    in ``[0.5, 1)``), so each column is compared
     only with the short window before it in hash order, and only when the second hash ``g``
     agrees too.  Equal signed neurons settle a comparison in ``O(d)``; otherwise entries are
     recomputed on the fly, so ``K`` need not exist.  The window scans run in parallel; the
@@ -388,17 +397,18 @@ def representatives(X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool, h
     """
     p = order.shape[0]
     n = X.shape[0]
-    htol = tol * n
     link = np.empty(p, dtype=np.int64)  # by position in hash order
     for pos in nb.prange(p):
         c = order[pos]
         link[pos] = pos
         if not nz[c]:
             continue
+        htol = n * rel * ref[c]
         q = pos - 1
         while q >= 0 and h[c] - h[order[q]] <= htol:
             o = order[q]
-            if nz[o] and abs(g[c] - g[o]) <= htol and _same_column(X, W, b, depth3, c, o, tol):
+            if nz[o] and abs(g[c] - g[o]) <= htol and _same_column(X, W, b, depth3, c, o,
+                                                                    rel * min(ref[c], ref[o])):
                 link[pos] = q
             q -= 1
     root = np.empty(p, dtype=np.int64)

@@ -188,7 +188,8 @@ def _depth3_scores(z: np.ndarray, theta: np.ndarray, out: np.ndarray, base: np.i
 @nb.njit(cache=True, parallel=True)
 def price_block(start: np.int64, count: np.int64, ids: np.ndarray, offsets: np.ndarray, m: int, P: np.ndarray,
                 is_sample: np.ndarray, anchors: np.ndarray, mode: int, pnorm: int, T: np.ndarray, rtol: float,
-                fexp: np.ndarray, row_exp: np.ndarray, ZT: np.ndarray, ZT4: np.ndarray, theta: np.ndarray, depth3: bool, out: np.ndarray) -> None:
+                fexp: np.ndarray, row_exp: np.ndarray, ZT: np.ndarray, ZT4: np.ndarray, theta: np.ndarray,
+                depth3: bool, out: np.ndarray) -> None:
     """Scores of the candidates at positions ``start .. start+count-1`` into ``out``.
 
     Position ``t`` is candidate rank ``t`` when ``ids`` is empty, else ``ids[t]`` (sampled
@@ -245,11 +246,14 @@ def price_block(start: np.int64, count: np.int64, ids: np.ndarray, offsets: np.n
             base = np.int64(t) * per
             # literal (mode, pnorm) for the common families: constant-folded branches, ~40% faster
             if mode == MODE_PLAIN and pnorm == 1:
-                nrm, b = neuron_of_subset(sub, a, m, P, is_sample, anchors, MODE_PLAIN, 1, rtol, fexp, row_exp, A, cw, w)
+                nrm, b = neuron_of_subset(sub, a, m, P, is_sample, anchors, MODE_PLAIN, 1, rtol, fexp, row_exp,
+                                          A, cw, w)
             elif mode == MODE_ANCHORED and pnorm == 1:
-                nrm, b = neuron_of_subset(sub, a, m, P, is_sample, anchors, MODE_ANCHORED, 1, rtol, fexp, row_exp, A, cw, w)
+                nrm, b = neuron_of_subset(sub, a, m, P, is_sample, anchors, MODE_ANCHORED, 1, rtol, fexp, row_exp,
+                                          A, cw, w)
             else:
-                nrm, b = neuron_of_subset(sub, a, m, P, is_sample, anchors, mode, pnorm, rtol, fexp, row_exp, A, cw, w)
+                nrm, b = neuron_of_subset(sub, a, m, P, is_sample, anchors, mode, pnorm, rtol, fexp, row_exp,
+                                          A, cw, w)
             if nrm == 0.0:
                 for q in range(per):
                     out[base + q] = 0.0

@@ -31,6 +31,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["APPROXIMATE", "Dictionary", "dictionary"]
 
+#: columns agreeing entrywise within this fraction of their neurons' scale are merged
+DUPLICATE_RTOL = 1e-10
+
 @dataclass(eq=False, repr=False)
 class Dictionary(WedgeDictionary):
     """A wedge-product dictionary: columns, generator neurons, provenance.
@@ -217,7 +220,7 @@ def dictionary(
                           "which prices candidates in chunks.")
 
     S = prepare(X, reg, bias, depth, rtol, guard=guard)
-    Xa, n, d, family, dr = S.X, S.n, S.d, S.family, S.dr
+    n, d, family, dr = S.n, S.d, S.family, S.dr
     k_sub, total, layout = S.k_sub, S.total, S.layout
     per = layout.per
     plan = S.draw(max_columns, rng)
@@ -245,30 +248,31 @@ def dictionary(
     if not family.anchored:
         cand_anchor = np.full(norms.size, -1, np.int64)
     W, b = S.to_data_coordinates(W_r, b_r)
+    Xc, Wk, bk = S.kernel_coordinates(W_r, b_r)
 
     N = W.shape[0]
     p_all = N * per
     r = _hash_weights(n)
-    Xc = np.ascontiguousarray(Xa)
     depth3 = family.depth == 3
     # depth 2 writes every candidate column while hashing (one pass), into a flat buffer viewed
     # as a Fortran-ordered (n, p_all) matrix, and compacts it in place; depth 3 only hashes here
     # (most of its candidate columns are merged or zero) and fills the kept columns afterwards
     if depth3:
         with threads:
-            h, g, nz, cmax, thr = hash_level_columns(Xc, W, b, r)
+            h, g, nz, cmax, thr = hash_level_columns(Xc, Wk, bk, r)
     else:
         buf = np.empty(n * p_all)
         K_all = buf.reshape(p_all, n).T
         with threads:
-            h, g, nz, cmax = fill_hash_pairs(np.ascontiguousarray(Xc.T), W, b, r, K_all)
+            h, g, nz, cmax = fill_hash_pairs(np.ascontiguousarray(Xc.T), Wk, bk, r, K_all)
         thr = np.zeros(p_all)
 
     # merge equal columns (keeping the lowest index of each group) and drop zero columns
-    scale = float(cmax.max()) if p_all else 1.0
+    # each neuron's scale, max_i |x_i.w + b|: the largest column maximum among its columns
+    ref = np.repeat(cmax.reshape(N, per).max(axis=1), per) if p_all else cmax
     order = np.argsort(h)  # any order of ties: each group keeps its lowest column index
     with threads:
-        rep = representatives(Xc, W, b, depth3, h, g, order, nz, 1e-10 * max(scale, 1e-300))
+        rep = representatives(Xc, Wk, bk, depth3, h, g, order, nz, ref, DUPLICATE_RTOL)
     idx = np.arange(p_all)
     keep = np.flatnonzero(rep == idx)
     alts = np.flatnonzero((rep >= 0) & (rep != idx))
@@ -277,7 +281,7 @@ def dictionary(
     if depth3:
         K_out = np.empty((n, keep.size), order="F")
         with threads:
-            fill_columns(Xc, W, b, depth3, keep, K_out)
+            fill_columns(Xc, Wk, bk, depth3, keep, K_out)
     else:
         if keep.size < p_all:
             compact_columns(K_all, keep)

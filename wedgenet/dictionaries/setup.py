@@ -261,6 +261,16 @@ class Setup:
         b = b_r - V @ self.center if self.basis is not None else b_r
         return np.ascontiguousarray(np.ldexp(V, -self.feature_exp)), b
 
+    def kernel_coordinates(self, W_r: np.ndarray, b_r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(Xk, Wk, bk)`` in which columns are evaluated: ``(Z, W_r, b_r)`` when the working
+        coordinates are the data with features scaled by powers of two (the preactivations
+        ``Z W_r + b_r`` then equal ``X W + b`` exactly, and duplicate tests compare weights of
+        comparable size), else the data coordinates ``(X, W, b)``."""
+        if self.basis is None:
+            return self.Z, np.ascontiguousarray(W_r), b_r
+        W, b = self.to_data_coordinates(W_r, b_r)
+        return self.X, W, b
+
     @property
     def n_bytes(self) -> int:
         """Bytes held by the setup's arrays (data, working coordinates, pool, tables)."""

@@ -91,7 +91,8 @@ class PricingSpec:
             out = np.empty(count * self.per)
         kern = price_block if parallel else _price_block_serial
         kern(np.int64(start), np.int64(count), self.ids, self.offsets, self.m, self.P, self.is_sample, self.anchors,
-             self.mode, self.pnorm, self.T, self.rtol, self.fexp, self.row_exp, self.ZT, self.ZT4, theta, self.depth3, out)
+             self.mode, self.pnorm, self.T, self.rtol, self.fexp, self.row_exp, self.ZT, self.ZT4, theta, self.depth3,
+             out)
         return out
 
 
@@ -362,7 +363,7 @@ class StreamedDictionary(WedgeDictionary):
             raise IndexError(f"column indices must lie in [0, {self.n_columns})")
         return idx
 
-    def _neurons(self, idx: np.ndarray):
+    def _neurons(self, idx: np.ndarray, data: bool = True):
         pos = idx // self.per
         within = idx - pos * self.per
         upos, inv = np.unique(pos, return_inverse=True)
@@ -374,7 +375,7 @@ class StreamedDictionary(WedgeDictionary):
         else:
             subsets, anchors = self.setup.unrank(g)
             W_r, b_r, norms = self.setup.neurons(subsets, anchors)
-        W, b = self.setup.to_data_coordinates(W_r, b_r)
+        W, b = self.setup.to_data_coordinates(W_r, b_r) if data else (W_r, b_r)
         local = inv.astype(np.int64).ravel() * self.per + within
         return W, b, norms, subsets, anchors, inv.ravel(), local, within
 
@@ -382,8 +383,9 @@ class StreamedDictionary(WedgeDictionary):
         """Generator neuron, depth-3 unit, normaliser and provenance arrays of columns ``idx``."""
         idx = self._check_idx(idx)
         S = self.setup
-        W, b, norms, subsets, anchors, inv, local, within = self._neurons(idx)
-        _, sgn, thr, outer = column_params(S.X, W, b, S.family.depth == 3, local)
+        W_r, b_r, norms, subsets, anchors, inv, local, within = self._neurons(idx, data=False)
+        W, b = S.to_data_coordinates(W_r, b_r)
+        _, sgn, thr, outer = column_params(*S.kernel_coordinates(W_r, b_r), S.family.depth == 3, local)
         level = self.layout.decode(within).level  # ``within`` is the column of candidate 0
         return {
             "weights": W[inv] * sgn[:, None],
@@ -406,8 +408,8 @@ class StreamedDictionary(WedgeDictionary):
         K = np.empty((S.n, idx.size), order="F")
         if idx.size == 0:
             return K
-        W, b, _, _, _, _, local, _ = self._neurons(idx)
-        fill_columns(S.X, W, b, S.family.depth == 3, local, K)
+        W_r, b_r, _, _, _, _, local, _ = self._neurons(idx, data=False)
+        fill_columns(*S.kernel_coordinates(W_r, b_r), S.family.depth == 3, local, K)
         return K
 
     def _unit(self, idx: np.ndarray):
