@@ -31,6 +31,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["APPROXIMATE", "Dictionary", "dictionary"]
 
+#: a column whose maximum is at most this fraction of its neuron's largest preactivation is rounding
+#: noise (e.g. a depth-3 unit ``(u - t0)_+`` whose threshold ties with other samples) and is dropped
+NOISE = 1e-12
+
 #: columns agreeing entrywise within this fraction of their neurons' scale are merged
 DUPLICATE_RTOL = 1e-10
 
@@ -270,6 +274,7 @@ def dictionary(
     # merge equal columns (keeping the lowest index of each group) and drop zero columns
     # each neuron's scale, max_i |x_i.w + b|: the largest column maximum among its columns
     ref = np.repeat(cmax.reshape(N, per).max(axis=1), per) if p_all else cmax
+    nz &= cmax > NOISE * ref  # a column at rounding level of its neuron (a depth-3 tie) is zero
     order = np.argsort(h)  # any order of ties: each group keeps its lowest column index
     with threads:
         rep = representatives(Xc, Wk, bk, depth3, h, g, order, nz, ref, DUPLICATE_RTOL)

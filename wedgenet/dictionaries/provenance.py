@@ -9,7 +9,7 @@ Generator kinds:
 
 * ``sample``      — a training sample ``x_i``;
 * ``difference``  — ``x_i - x_j``;
-* ``basis``       — a standard basis vector ``e_k`` (the p=1 augmentation, THEORY.md G3);
+* ``basis``       — a standard basis vector ``e_k`` (the p=1 augmentation, docs/conventions.md "Dictionaries");
 * ``anchor``      — the sample ``x_a`` the neuron's breakline passes through (``b = -w.x_a``);
 * ``level``       — depth 3: the sample ``x_j0`` whose first-layer activation is the
   second-layer threshold.
@@ -126,10 +126,6 @@ class ProvenanceTable(Sequence):
     def __iter__(self) -> Iterator[Provenance]:
         for j in range(len(self)):
             yield self._record(j)
-
-    def samples(self, j: int) -> tuple[int, ...]:
-        """Training-row indices that define column ``j``."""
-        return self[j].samples
 
     def _generator(self, q: int, anchor: int | None) -> Generator:
         kind = int(self.pool_kind[q])
