@@ -191,8 +191,7 @@ def _network(D, problem, res, lam, loss_name, Xa, reg, bias, depth, certify_all,
     sample_cert = res.certificate
     full_cert = None
     if certify_all and D.sampled:
-        full = D.full() if isinstance(D, StreamedDictionary) else streamed_dictionary(
-            Xa, reg=reg, bias=bias, depth=depth, verbose=getattr(D, "verbose", False))
+        full = D.full()  # every candidate, streamed from D's kept setup (no rebuild from Xa)
         full_cert = full_certificate(problem, res, full)
         res.certificate = full_cert
         res.converged = bool(full_cert.relative_gap <= tol and full_cert.max_violation <= 1.0 + 1e-6)

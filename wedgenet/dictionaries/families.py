@@ -141,6 +141,11 @@ FAMILIES: dict[tuple[str, bool, int], Family] = {f.key: f for f in (
 )}
 
 
+#: the settings the registry offers (validation reads these, not a hand-written list)
+REGS: tuple[str, ...] = tuple(sorted({f.reg for f in FAMILIES.values()}))
+DEPTHS: tuple[int, ...] = tuple(sorted({f.depth for f in FAMILIES.values()}))
+
+
 def get_family(reg: str, bias: bool, depth: int) -> Family:
     """Look up the family for a setting, or raise ``ValueError`` saying what exists."""
     try:

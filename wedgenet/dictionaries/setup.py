@@ -25,7 +25,17 @@ import numpy as np
 from .._validation import as_float_array, check_bool, check_choice, check_nonneg_float
 from ..algebra.combinations import binomial_table
 from ._kernels import neurons_of_subsets, unrank_candidates
-from .families import MODE_ANCHORED, MODE_BIAS_ONLY, POOL_BASIS, Family, Pool, build_pool, get_family
+from .families import (
+    DEPTHS,
+    MODE_ANCHORED,
+    MODE_BIAS_ONLY,
+    POOL_BASIS,
+    REGS,
+    Family,
+    Pool,
+    build_pool,
+    get_family,
+)
 from .layout import Layout
 
 __all__ = ["Setup", "prepare", "SamplingPlan"]
@@ -294,10 +304,10 @@ def prepare(X, reg: str, bias: bool, depth: int, rtol: float, guard=None) -> Set
     n, d = Xa.shape
     if n == 0 or d == 0:
         raise ValueError(f"X must have at least one sample and one feature; got shape {Xa.shape}")
-    check_choice("reg", reg, ("l1", "l2"))
+    check_choice("reg", reg, REGS)
     bias = check_bool("bias", bias)
-    if isinstance(depth, bool) or not isinstance(depth, numbers.Integral) or depth not in (2, 3):
-        raise ValueError(f"depth must be 2 or 3; got {depth!r}")
+    if isinstance(depth, bool) or not isinstance(depth, numbers.Integral) or depth not in DEPTHS:
+        raise ValueError(f"depth must be {' or '.join(map(str, DEPTHS))}; got {depth!r}")
     rtol = check_nonneg_float("rtol", rtol)
     family = get_family(reg, bool(bias), int(depth))
     Xa = np.ascontiguousarray(Xa)
