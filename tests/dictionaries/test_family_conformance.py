@@ -17,6 +17,7 @@ from wedgenet.dictionaries.layout import Layout
 from wedgenet.dictionaries.streaming import streamed_dictionary
 
 FAMILY_KEYS = sorted(FAMILIES, key=repr)
+IDS = [f"{r}-{'bias' if b else 'nobias'}-depth{k}" for r, b, k in FAMILY_KEYS]
 
 
 def _data(family, d: int, seed: int = 0) -> np.ndarray:
@@ -43,7 +44,7 @@ def _same_column_sets(A: np.ndarray, B: np.ndarray, tol: float = 1e-8) -> bool:
     return bool(dist.min(axis=1).max() <= tol and dist.min(axis=0).max() <= tol)
 
 
-@pytest.mark.parametrize("key", FAMILY_KEYS)
+@pytest.mark.parametrize("key", FAMILY_KEYS, ids=IDS)
 def test_table_entry_is_complete(key):
     fam = FAMILIES[key]
     assert fam.key == key == (fam.reg, fam.bias, fam.depth)
@@ -101,7 +102,7 @@ def _check_provenance(D, X, cols) -> None:
             assert rec.level is None and rec.outer == 0 and outer[q] == 0
 
 
-@pytest.mark.parametrize("key", FAMILY_KEYS)
+@pytest.mark.parametrize("key", FAMILY_KEYS, ids=IDS)
 def test_family_builds_explicit_and_streamed_consistently(key):
     fam = FAMILIES[key]
     reg, bias, depth = key
@@ -137,7 +138,7 @@ def test_family_builds_explicit_and_streamed_consistently(key):
         _check_provenance(S, X, rng.choice(S.n_columns, size=min(S.n_columns, 40), replace=False))
 
 
-@pytest.mark.parametrize("key", FAMILY_KEYS)
+@pytest.mark.parametrize("key", FAMILY_KEYS, ids=IDS)
 def test_family_sampled_explicit_and_streamed_draw_the_same_candidates(key):
     fam = FAMILIES[key]
     reg, bias, depth = key
