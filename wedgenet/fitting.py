@@ -86,7 +86,7 @@ class _Counted(Exception):
 def candidate_count(Xa: np.ndarray, reg: str, bias: bool, depth: int) -> tuple[int, int]:
     """``(candidates, columns per candidate)`` of the family on ``Xa``, without building anything."""
     from .algebra import DEFAULT_RTOL
-    from .dictionaries.build import prepare
+    from .dictionaries.setup import prepare
 
     def guard(n, d, dr, k_sub, n_pool, total, per):
         raise _Counted(int(total), int(per))
