@@ -52,10 +52,18 @@ class Neuron:
     outer_sign: float = 0.0
     threshold: float = 0.0
 
+    def formula(self, full: bool = False, width: int = 72) -> str:
+        """The expression, shortened past ``width`` characters unless ``full`` (``wedgenet._text``)."""
+        from ._text import shorten_expression
+
+        return self.expression if full else shorten_expression(self.expression, width)
+
     def __repr__(self) -> str:
+        from ._text import shorten_samples
+
         a = self.output_weight
         a_s = f"{a:+.4g}" if np.ndim(a) == 0 else np.array2string(np.asarray(a), precision=3)
-        return f"Neuron(samples={list(self.samples)}, a={a_s}, {self.expression})"
+        return f"Neuron(samples={shorten_samples(self.samples)}, a={a_s}, {self.formula()})"
 
 
 @dataclass(eq=False)
@@ -292,6 +300,8 @@ class WedgeNetwork:
             verdict = "globally optimal (exact formulation)"
         else:
             verdict = "exact formulation, but NOT certified: the solver stopped before the gap closed"
+        from ._text import shorten_expression, shorten_samples
+
         head = [
             f"WedgeNetwork: {self.n_neurons} neurons, depth {self.depth}, reg={self.reg}, loss={self.loss}, "
             f"lam={self.lam:g}, bias={self.bias} ({i.get('theorem', '?')})",
@@ -303,7 +313,7 @@ class WedgeNetwork:
         for j, rec in enumerate(self.provenance[:max_rows]):
             a = self.W2[j]
             a_s = f"{a:+10.4g}" if np.ndim(a) == 0 else f"{np.linalg.norm(a):10.4g}"
-            head.append(f"{j:>3}  {a_s}  {str(rec['samples']):<16} {rec['expression']}")
+            head.append(f"{j:>3}  {a_s}  {shorten_samples(rec['samples']):<16} {shorten_expression(rec['expression'])}")
         if self.n_neurons > max_rows:
             head.append(f"  ... {self.n_neurons - max_rows} more neurons")
         return "\n".join(head)
