@@ -864,7 +864,7 @@ sample, named on the plot.
 dia = load_diabetes()
 bmi = (dia.data[:, 2] - dia.data[:, 2].mean()) / dia.data[:, 2].std()
 prog = (dia.target - dia.target.mean()) / dia.target.std()
-net1 = wn.fit(bmi[:, None], prog, lam=20.0, reg="l1", bias=True)
+net1 = wn.fit(bmi[:, None], prog, lam=4.0, reg="l1", bias=True)
 print(net1.n_neurons, "neurons; relative gap", f"{net1.relative_gap:.1e}")
 wplot.plot_function_1d(net1, bmi, prog, feature_name="body mass index (standardised)")
 """),

@@ -25,6 +25,7 @@ import html
 import io
 import json
 import math
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -294,7 +295,9 @@ def render_report(net, X=None, y=None, *, feature_names: Sequence[str] | None = 
                 parts.append("<table><thead><tr>" + "".join(f"<th>{esc(c)}</th>" for c in cols)
                              + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
             if kinds:
-                parts.append(f"<p>roles: {esc(', '.join(kinds[:_MAX_SAMPLE_ROWS]))}</p>")
+                counts = Counter(kinds)
+                parts.append("<p>roles: " + esc(", ".join(f"{c} x {k}" if c > 1 else k for k, c in counts.items()))
+                             + "</p>")
             if len(smp) > len(shown):
                 parts.append(f"<p>{len(smp) - len(shown)} more samples not shown.</p>")
             parts.append("</details>")
@@ -326,10 +329,8 @@ def run_report_command(args, out=None) -> int:
     out = sys.stdout if out is None else out
     try:
         net = load(args.model)
-    except FileNotFoundError:
-        raise CLIError(f"model file not found: {args.model}") from None
     except (OSError, ValueError) as exc:
-        raise CLIError(f"cannot read model file {args.model}: {exc}") from None
+        raise CLIError(f"cannot read the model: {exc}") from None
     X = y = names = None
     if args.data is not None:
         target = args.target or net.info.get("target")
