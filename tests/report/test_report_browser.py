@@ -37,7 +37,15 @@ def browser():
     opts.binary_location = CHROMIUM
     for f in FLAGS:
         opts.add_argument(f)
-    drv = webdriver.Chrome(options=opts, service=Service(executable_path=DRIVER))
+    try:
+        drv = webdriver.Chrome(options=opts, service=Service(executable_path=DRIVER))
+    except Exception as exc:  # noqa: BLE001 - re-raised below unless the address space is capped
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:  # chromium reserves far more address space than it uses
+            pytest.skip(f"chromium cannot start under an address-space limit (ulimit -v {soft // 1024}): {exc}")
+        raise
     drv.set_page_load_timeout(60)
     yield drv
     drv.quit()
