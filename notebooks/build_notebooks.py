@@ -260,8 +260,8 @@ NOTEBOOKS["04_global_optimality"] = [
 
 *Needs the `plot` and `torch` extras: `pip install "wedgenet[plot,torch]"`.*
 
-The convex program gives the *global* minimum of the non-convex training objective (THEORY.md
-section 3; hidden biases and the intercept free)
+The convex program gives the *global* minimum of the non-convex training objective (docs/conventions.md#objective;
+hidden biases and the intercept free)
 
     0.5 ||f(X) - y||^2 + (lam/2) sum_j (||w_j||_p^2 + a_j^2).
 
@@ -372,7 +372,7 @@ wedge dictionary is only within `1/(1-eps)` of the optimum, so the certified opt
 exact arrangement program of Pilanci and Ergen (`wedgenet.exact.solve_exact`); the wedge network's
 value is an upper bound.
 
-**The essay's Table 1 does not reproduce** (THEORY.md section 7): under no normalisation of the
+**The essay's Table 1 does not reproduce** (docs/conventions.md#errata): under no normalisation of the
 loss and penalty we tried do its "convex formulation" values match an exact program, and some lie
 below the true optimum.  We report our own values in wedgenet's convention (`0.5 ||r||^2`, a sum;
 penalty `lam/2`).
