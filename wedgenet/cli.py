@@ -60,7 +60,7 @@ def run_ga_example(*, check_clifford: bool = True, out=None) -> dict:
             "e1": np.array([1.0, 0.0]), "e2": np.array([0.0, 1.0])}
     X = np.stack([pool["x1"], pool["x2"]])
     print("wedgenet GA example (paper section 3.4): neurons are Hodge duals of samples", file=out)
-    print(f"samples X = {X.tolist()}, pool = X plus e1, e2 (THEORY.md G3)\n", file=out)
+    print(f"samples X = {X.tolist()}, pool = X plus e1, e2 (docs/conventions.md#g3)\n", file=out)
     neurons = {}
     for name, v in pool.items():
         w = cross(v[None, :])

@@ -159,7 +159,7 @@ def full_certificate(problem: LassoProblem, result, full_source) -> Certificate:
 
     ``result.theta`` is the dual point of the solved (sampled) problem; its maximum score over
     the whole dictionary scales it into the full dual feasible set, so the gap bounds the
-    suboptimality of ``result`` for the unsampled Lasso (THEORY.md section 5).
+    suboptimality of ``result`` for the unsampled Lasso (docs/conventions.md#certificate).
     """
     _, _, m = full_source.violators(result.theta, 0, math.inf)
     lam = problem.lam
@@ -239,7 +239,7 @@ def fit(
 
         L(f(X), y) + (lam/2) * sum_j (||w_j||_p^2 + a_j^2)
 
-    (THEORY.md section 3: the penalty carries ``lam/2``; hidden biases and the output
+    (docs/conventions.md#objective: the penalty carries ``lam/2``; hidden biases and the output
     intercept ``t`` are free).  For ``reg="l1"`` the result is the global optimum; for
     ``reg="l2"`` it is within ``1/(1-eps)`` of it.
 

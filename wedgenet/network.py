@@ -6,7 +6,7 @@ A :class:`WedgeNetwork` is the two-layer ReLU network (depth 2)
 
 or, for depth 3 (Thm 12, 13), ``f(x) = sum_j a_j (s_j ((w_j . x + b_j)_+ - t_j))_+ + t``.  It is
 built from a solution of the wedge Lasso: each nonzero ``z_j`` gives one neuron, the column's
-generator ``(w_j, b_j)`` with ``a_j = z_j``, then balanced (THEORY.md section 3):
+generator ``(w_j, b_j)`` with ``a_j = z_j``, then balanced (docs/conventions.md#objective):
 ``gamma = sqrt(|a_j| / ||w_j||_p)``, ``w <- gamma w``, ``b <- gamma b``, ``a <- a / gamma``, so
 ``||w_j||_p = |a_j|`` and the non-convex objective
 
@@ -136,7 +136,7 @@ class WedgeNetwork:
 
     @property
     def duality_gap(self) -> float:
-        """Primal minus dual objective over the whole dictionary (THEORY.md section 5)."""
+        """Primal minus dual objective over the whole dictionary (docs/conventions.md#certificate)."""
         return float(self.info.get("duality_gap", math.nan))
 
     @property
@@ -204,7 +204,7 @@ class WedgeNetwork:
         ``L`` is the network's loss (``squared`` is ``0.5 ||r||^2``, a sum).  For depth 3 the
         penalty is the Lasso form ``lam sum_j ||w_j||_1 |a_j|`` of Thm 12/13 (unit first-layer
         neurons, second-layer units ``(s (u - t))_+``).  At a solution this equals the convex
-        objective (THEORY.md section 3).
+        objective (docs/conventions.md#objective).
         """
         from .solvers.losses import get_loss
 
@@ -215,7 +215,7 @@ class WedgeNetwork:
     # ------------------------------------------------------------------ pruning
     def prune(self, X, *, rtol: float = 1e-10) -> WedgeNetwork:
         """An equivalent network with at most ``n`` neurons when ``self`` is optimal, and at most
-        ``n + 1`` for any network (Zeger-Pilanci; THEORY.md G8).
+        ``n + 1`` for any network (Zeger-Pilanci; docs/conventions.md#g8).
 
         While the activation columns ``h_j`` (scaled by ``|a_j|``) together with the row of
         ones are linearly dependent, move along a null vector: the outputs and the penalty

@@ -151,7 +151,7 @@ def plot_decision_regions(net, X, y=None, ax=None, resolution: int = 300, show_b
     ax : optional matplotlib Axes to draw into; otherwise a new ``Figure`` is made.
     resolution : grid points per axis for the filled contour.
     show_breaklines : draw each neuron's breakline ``w_j . x + b_j = 0`` clipped to the axes,
-        solid for orientation ``+1`` and dashed for ``-1`` (THEORY.md G3: both orientations
+        solid for orientation ``+1`` and dashed for ``-1`` (docs/conventions.md#g3: both orientations
         of a hyperplane are separate neurons).  For depth 3 this is the first-layer line.
     highlight_neuron : optional neuron index ``j``: its breakline is drawn thick and its
         defining training samples (``net.provenance[j]["samples"]``) are marked, labelled (labels

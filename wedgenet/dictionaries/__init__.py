@@ -1,4 +1,4 @@
-"""Wedge-product dictionaries with provenance (Theorems 1-5, 12-17; THEORY.md section 4).
+"""Wedge-product dictionaries with provenance (Theorems 1-5, 12-17; docs/conventions.md#dictionaries).
 
 Explicit (:func:`dictionary`, a dense ``K``) or streamed (:func:`streamed_dictionary`: every
 candidate priced in chunks, ``K`` never materialised).

@@ -53,7 +53,7 @@ def _find_anchor(offsets: np.ndarray, g: np.int64) -> np.int64:
 def neuron_of_subset(sub: np.ndarray, a: np.int64, m: int, P: np.ndarray, is_sample: np.ndarray,
                      anchors: np.ndarray, mode: int, pnorm: int, rtol: float, A: np.ndarray, c: np.ndarray,
                      w: np.ndarray) -> tuple[float, float]:
-    """The neuron of one candidate: the theorem, implemented once (THEORY.md section 4).
+    """The neuron of one candidate: the theorem, implemented once (docs/conventions.md#dictionaries).
 
     ``sub`` holds the candidate's pool indices (``m + 1`` of them in affine mode), ``a`` its
     anchor.  Writes ``w = c / ||c||_p`` (``c = cross(rows)``) into ``w`` and returns

@@ -1,12 +1,12 @@
 """The explicit wedge-product dictionary ``K`` with its generator neurons and provenance.
 
-Every column is a ReLU neuron applied to the data (THEORY.md section 4):
+Every column is a ReLU neuron applied to the data (docs/conventions.md#dictionaries):
 
     K[:, j] = (X @ weights[j] + biases[j])_+                      (depth 2)
     K[:, j] = (outer_sign[j] * ((X @ weights[j] + biases[j])_+ - thresholds[j]))_+   (depth 3)
 
 with ``weights[j] = +-c / ||c||_p`` for the generalized cross product ``c`` of the column's
-generators.  Training is then the Lasso ``L(K z + 1 t, y) + lam ||z||_1`` (THEORY.md 3).
+generators.  Training is then the Lasso ``L(K z + 1 t, y) + lam ||z||_1`` (docs/conventions.md#objective).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class Dictionary:
         True when the Lasso over ``K`` is exactly the network training problem (p=1, or
         ``d = 1``); otherwise it is within ``1/(1-eps)`` (see ``approximation``).
     fit_intercept : bool
-        Whether the formulation has a free, unpenalised output intercept (THEORY.md G4).
+        Whether the formulation has a free, unpenalised output intercept (docs/conventions.md#g4).
     """
 
     K: np.ndarray

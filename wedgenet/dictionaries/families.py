@@ -1,6 +1,6 @@
 """The registry of dictionary families: ``(reg, bias, depth)`` -> how candidates are generated.
 
-Each family fixes (THEORY.md section 4):
+Each family fixes (docs/conventions.md#dictionaries):
 
 * the generator *pool* (samples, basis vectors ``e_k``, differences ``x_i - x_j``),
 * the subset size and how a subset's rows become the ``d-1`` vectors of a cross product,
@@ -55,7 +55,7 @@ class Family:
             return "Thm 1"
         if reg == "l1":
             if bias:
-                return "Thm 16" if d == 2 else "Thm 16 (general d, THEORY.md 4)"
+                return "Thm 16" if d == 2 else "Thm 16 (general d, docs/conventions.md#dictionaries)"
             return "Thm 2" if d == 2 else "Thm 4"
         if bias:
             return "Thm 3" if d == 2 else "Thm 5"

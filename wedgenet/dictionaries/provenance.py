@@ -9,7 +9,7 @@ Generator kinds:
 
 * ``sample``      — a training sample ``x_i``;
 * ``difference``  — ``x_i - x_j``;
-* ``basis``       — a standard basis vector ``e_k`` (the p=1 augmentation, THEORY.md G3);
+* ``basis``       — a standard basis vector ``e_k`` (the p=1 augmentation, docs/conventions.md#g3);
 * ``anchor``      — the sample ``x_a`` the neuron's breakline passes through (``b = -w.x_a``);
 * ``level``       — depth 3: the sample ``x_j0`` whose first-layer activation is the
   second-layer threshold.

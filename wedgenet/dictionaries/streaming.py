@@ -2,12 +2,12 @@
 
 A dictionary has ``2 * C(pool, d-1)`` candidate columns (times ``n`` anchors, or ``4 n``
 levels for depth 3): about ``4e7`` for ``n = 500, d = 4``, 160 GB as a dense matrix.  The
-Lasso optimum uses at most ``n + 1`` of them (THEORY.md section 4), so the solver needs only
+Lasso optimum uses at most ``n + 1`` of them (docs/conventions.md#dictionaries), so the solver needs only
 
 * the columns of a small working set, computed on demand (``columns(idx)``), and
 * the top violators ``|K_j^T theta| > threshold`` and the maximum score over *all* columns
   (``violators(theta, k, threshold)``), computed by one streamed pass over the candidate
-  ranks in chunks (THEORY.md section 5: that maximum certifies the whole dictionary).
+  ranks in chunks (docs/conventions.md#certificate: that maximum certifies the whole dictionary).
 
 :class:`StreamedDictionary` is that column source.  Its column indices are global: column
 ``j`` is candidate ``j // per`` (rank in the combinatorial number system, or, for a sampled

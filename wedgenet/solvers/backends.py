@@ -1,7 +1,7 @@
 """Solver back-ends behind one interface, registered by name.
 
 ``solve(problem, tol=..., max_iter=..., verbose=...) -> SolverResult``; every result carries a
-certificate computed by pricing *every* column of the problem (THEORY.md section 5).
+certificate computed by pricing *every* column of the problem (docs/conventions.md#certificate).
 
 * ``"working_set"`` (default, ``"auto"``): column generation.  Solve the small restricted
   problem on a working set of columns with a restricted solver (the exact active-set method
