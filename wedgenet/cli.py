@@ -60,7 +60,7 @@ def run_ga_example(*, check_clifford: bool = True, out=None) -> dict:
             "e1": np.array([1.0, 0.0]), "e2": np.array([0.0, 1.0])}
     X = np.stack([pool["x1"], pool["x2"]])
     print("wedgenet GA example (paper section 3.4): neurons are Hodge duals of samples", file=out)
-    print(f"samples X = {X.tolist()}, pool = X plus e1, e2 (THEORY.md G3)\n", file=out)
+    print(f"samples X = {X.tolist()}, pool = X plus e1, e2 (docs/conventions.md#g3)\n", file=out)
     neurons = {}
     for name, v in pool.items():
         w = cross(v[None, :])
@@ -367,8 +367,20 @@ def _build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--out", default="model.json", help="model file to write (default model.json)")
     fit.add_argument("--max-rows", type=_positive_int, default=20, help="neurons shown in the table (default 20)")
 
+    rep = sub.add_parser("report", help="write a self-contained HTML report of a saved model",
+                         description="One HTML file: certificate and scope, a figure, a sortable neuron table "
+                         "and each neuron's defining samples (as rows of --data, or images with --image-shape).")
+    rep.add_argument("model", help="model file written by 'wedgenet fit' or WedgeNetwork.save")
+    rep.add_argument("--out", default="report.html", help="HTML file to write (default report.html)")
+    rep.add_argument("--data", default=None, help="the training CSV, to show the defining samples as rows")
+    rep.add_argument("--target", default=None, help="target column of --data (default: the one stored in the model)")
+    rep.add_argument("--image-shape", default=None, help="show samples as HxW grey images, e.g. 8x8")
+    rep.add_argument("--delimiter", default=",", help="CSV field delimiter (default ',')")
+
     ga = sub.add_parser("ga-example", help="the paper's worked geometric-algebra example (section 3.4)")
-    ga.add_argument("--no-clifford", action="store_true", help="skip the clifford cross-check")
+    ga.add_argument("--check-clifford", action="store_true",
+                    help="also cross-check every neuron against clifford (compiles clifford: slow)")
+    ga.add_argument("--no-clifford", action="store_true", help=argparse.SUPPRESS)  # the default since 0.1
     return parser
 
 
@@ -390,8 +402,12 @@ def main(argv: list[str] | None = None) -> int:
             if len(args.delimiter) != 1:
                 raise CLIError(f"--delimiter must be a single character; got {args.delimiter!r}")
             return run_fit(args)
+        elif args.command == "report":
+            from .report import run_report_command
+
+            return run_report_command(args)
         elif args.command == "ga-example":
-            run_ga_example(check_clifford=not args.no_clifford)
+            run_ga_example(check_clifford=args.check_clifford and not args.no_clifford)
     except CLIError as exc:
         sys.stdout.flush()
         print(f"wedgenet {args.command}: error: {exc}", file=sys.stderr)

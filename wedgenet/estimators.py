@@ -7,7 +7,7 @@ work with :func:`sklearn.base.clone`, :class:`~sklearn.pipeline.Pipeline` and
 :class:`~sklearn.model_selection.GridSearchCV`, and pass
 :func:`sklearn.utils.estimator_checks.check_estimator`.
 
-The regularisation strength ``lam`` follows THEORY.md section 3: it multiplies the penalty
+The regularisation strength ``lam`` follows docs/conventions.md#objective: it multiplies the penalty
 ``lam * ||z||_1`` of the wedge Lasso (``lam * sum_j ||Z_j||_2`` for vector output) against a
 loss that is a **sum** over the samples (``0.5 * ||r||^2`` for the squared loss), which is the
 network problem ``L(f(X), y) + (lam/2) * sum_j (||w_j||_p^2 + a_j^2)``.  Because the loss is a
@@ -35,7 +35,7 @@ _COMMON_PARAMS = """\
         Regularisation strength, > 0.  It multiplies ``||z||_1`` (``sum_j ||Z_j||_2`` for vector
         output) in the wedge Lasso, whose loss is a *sum* over samples (the squared loss is
         ``0.5 * ||y - f(X)||^2``, not a mean); equivalently the network penalty is
-        ``(lam/2) * sum_j (||w_j||_p^2 + a_j^2)`` (THEORY.md section 3).  The default 0.1 is a
+        ``(lam/2) * sum_j (||w_j||_p^2 + a_j^2)`` (docs/conventions.md#objective).  The default 0.1 is a
         mild regulariser for data scaled to unit variance; because the loss is a sum it weakens
         relative to the data term as ``n_samples`` grows.  Tune it with ``GridSearchCV``.
     reg : {"l1", "l2"}, default="l1"

@@ -4,6 +4,7 @@ Explicit (:func:`dictionary`, a dense ``K``) or streamed (:func:`streamed_dictio
 candidate priced in chunks, ``K`` never materialised).
 """
 
+from .. import _cache  # noqa: F401  (first: numba caches the kernels below in the user cache, not site-packages)
 from .base import WedgeDictionary
 from .build import Dictionary, dictionary
 from .dispersion import max_chamber_diameter
