@@ -134,6 +134,15 @@ class Dictionary:
 
         return dense_violators(self.K, theta, k, threshold, exclude)
 
+    def max_column_norm(self) -> float:
+        """``max_j ||K_j||_2`` (exact, computed once): the bound that lets the solver remember
+        scores between pricing passes (``wedgenet.solvers.screening``)."""
+        if getattr(self, "_max_column_norm", None) is None:
+            from ..solvers.base import dense_max_column_norm
+
+            self._max_column_norm = dense_max_column_norm(self.K)
+        return self._max_column_norm
+
     def transform(self, X) -> np.ndarray:
         """The columns evaluated on new data ``X`` (shape ``(m, d)`` -> ``(m, p)``)."""
         Xa = as_float_array("X", X, ndim=2)

@@ -451,6 +451,8 @@ class StreamedDictionary:
         th, _ = _as_theta(theta)
         if th.shape[0] != self.n_samples:
             raise ValueError(f"theta must have {self.n_samples} rows; got {th.shape}")
+        if not np.all(np.isfinite(th)):
+            raise ValueError("theta must be finite (a NaN or inf dual point cannot be priced)")
         k = max(int(k), 0)
         threshold = float(threshold)
         ex = np.zeros(0, dtype=np.int64) if exclude is None else np.asarray(exclude, dtype=np.int64)
@@ -500,6 +502,39 @@ class StreamedDictionary:
             e = min(s + c, self.n_positions)
             self.spec.price(s, e - s, th, out[s * self.per: e * self.per])
         return out
+
+    def max_column_norm(self) -> float:
+        """An upper bound ``N >= max_j ||K_j||_2`` over every column, from the data alone.
+
+        A neuron is ``z = Z w + b`` with ``||w||_2 <= ||w||_p = 1`` and ``b = -w^T q`` for a
+        point ``q`` in ``{0} u pool u anchors`` (its hyperplane passes through ``q``), so
+        ``|z_i| <= ||Z_i - q||``.  Depth 2: the two columns are ``z_+`` and ``z_-``, so
+        ``||K_j||^2 <= ||z||^2 <= sum_i ||Z_i - zbar||^2 + n max_q ||zbar - q||^2``.  Depth 3:
+        every entry is at most ``max_i |z_i| <= max_i ||Z_i - zbar|| + max_q ||zbar - q||``,
+        so ``||K_j|| <= sqrt(n)`` times that.  Computed once.
+        """
+        if getattr(self, "_max_column_norm", None) is None:
+            S = self.setup
+            Z = np.asarray(S.Z, dtype=np.float64)
+            Q = [np.zeros((1, Z.shape[1])), np.asarray(self.spec.P, dtype=np.float64).reshape(-1, Z.shape[1])]
+            if S.anchors is not None:
+                Q.append(np.asarray(S.anchors, dtype=np.float64).reshape(-1, Z.shape[1]))
+            Q = np.vstack(Q)
+            scale = max(float(np.abs(Z).max()) if Z.size else 0.0, float(np.abs(Q).max()) if Q.size else 0.0)
+            if scale == 0.0 or Z.shape[0] == 0:
+                self._max_column_norm = 0.0
+                return 0.0
+            Zs, Qs = Z / scale, Q / scale
+            zbar = Zs.mean(axis=0)
+            spread = np.sqrt(np.sum((Zs - zbar) ** 2, axis=1))
+            far = float(np.sqrt(np.sum((Qs - zbar) ** 2, axis=1)).max())
+            n = Z.shape[0]
+            if self.depth == 3:
+                bound = math.sqrt(n) * (float(spread.max()) + far)
+            else:
+                bound = math.sqrt(float(np.sum(spread**2)) + n * far**2)
+            self._max_column_norm = scale * bound * (1.0 + 1e-12)
+        return self._max_column_norm
 
     def max_violation(self, theta) -> float:
         """``max_j |K_j^T theta|`` over every column (one streamed pass)."""

@@ -1,8 +1,10 @@
 """Convex solvers for the wedge Lasso, with certificates of global optimality."""
 
 from .backends import BACKENDS, Backend, FullSolve, WorkingSet, get_backend, register_backend
+from .errors import SolverError
 from .base import Certificate, ColumnSource, ExplicitColumns, LassoProblem, SolverResult, certify, penalty
 from .inner import INNER_SOLVERS, CvxpyClarabel, SklearnCD, inner_solver_for
+from .screening import PricingMemory, gap_safe_radius
 from .losses import LOSSES, HingeLoss, LogisticLoss, Loss, SoftmaxLoss, SquaredLoss, get_loss
 
 __all__ = [
@@ -21,11 +23,14 @@ __all__ = [
     "Loss",
     "SklearnCD",
     "SoftmaxLoss",
+    "PricingMemory",
+    "SolverError",
     "SolverResult",
     "SquaredLoss",
     "WorkingSet",
     "certify",
     "get_backend",
+    "gap_safe_radius",
     "get_loss",
     "inner_solver_for",
     "penalty",
