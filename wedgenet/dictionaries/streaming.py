@@ -516,6 +516,9 @@ class StreamedDictionary:
         if getattr(self, "_max_column_norm", None) is None:
             S = self.setup
             Z = np.asarray(S.Z, dtype=np.float64)
+            if Z.ndim != 2 or Z.shape[1] == 0 or Z.shape[0] == 0:  # rank 0: every preactivation is 0
+                self._max_column_norm = 0.0
+                return 0.0
             Q = [np.zeros((1, Z.shape[1])), np.asarray(self.spec.P, dtype=np.float64).reshape(-1, Z.shape[1])]
             if S.anchors is not None:
                 Q.append(np.asarray(S.anchors, dtype=np.float64).reshape(-1, Z.shape[1]))

@@ -4,6 +4,7 @@ from .backends import BACKENDS, Backend, FullSolve, WorkingSet, get_backend, reg
 from .errors import SolverError
 from .base import Certificate, ColumnSource, ExplicitColumns, LassoProblem, SolverResult, certify, penalty
 from .inner import INNER_SOLVERS, CvxpyClarabel, SklearnCD, inner_solver_for
+from .classification import HingeLP, ProxNewton
 from .screening import PricingMemory, gap_safe_radius
 from .losses import LOSSES, HingeLoss, LogisticLoss, Loss, SoftmaxLoss, SquaredLoss, get_loss
 
@@ -17,6 +18,7 @@ __all__ = [
     "CvxpyClarabel",
     "ExplicitColumns",
     "FullSolve",
+    "HingeLP",
     "HingeLoss",
     "LassoProblem",
     "LogisticLoss",
@@ -24,6 +26,7 @@ __all__ = [
     "SklearnCD",
     "SoftmaxLoss",
     "PricingMemory",
+    "ProxNewton",
     "SolverError",
     "SolverResult",
     "SquaredLoss",
