@@ -507,7 +507,8 @@ class StreamedDictionary:
         """An upper bound ``N >= max_j ||K_j||_2`` over every column, from the data alone.
 
         A neuron is ``z = Z w + b`` with ``||w||_2 <= ||w||_p = 1`` and ``b = -w^T q`` for a
-        point ``q`` in ``{0} u pool u anchors`` (its hyperplane passes through ``q``), so
+        point ``q``: ``0`` (no bias), the pool point ``p_last`` (affine families) or the anchor
+        sample (anchored families): its hyperplane passes through ``q``, so
         ``|z_i| <= ||Z_i - q||``.  Depth 2: the two columns are ``z_+`` and ``z_-``, so
         ``||K_j||^2 <= ||z||^2 <= sum_i ||Z_i - zbar||^2 + n max_q ||zbar - q||^2``.  Depth 3:
         every entry is at most ``max_i |z_i| <= max_i ||Z_i - zbar|| + max_q ||zbar - q||``,
@@ -519,10 +520,15 @@ class StreamedDictionary:
             if Z.ndim != 2 or Z.shape[1] == 0 or Z.shape[0] == 0:  # rank 0: every preactivation is 0
                 self._max_column_norm = 0.0
                 return 0.0
-            Q = [np.zeros((1, Z.shape[1])), np.asarray(self.spec.P, dtype=np.float64).reshape(-1, Z.shape[1])]
-            if S.anchors is not None:
-                Q.append(np.asarray(S.anchors, dtype=np.float64).reshape(-1, Z.shape[1]))
-            Q = np.vstack(Q)
+            from ._kernels import MODE_AFFINE, MODE_PLAIN
+
+            mode = int(S.family.mode)
+            if mode == MODE_PLAIN:  # b = 0
+                Q = np.zeros((1, Z.shape[1]))
+            elif mode == MODE_AFFINE:  # b = -w . p_last, p_last a pool point
+                Q = np.asarray(self.spec.P, dtype=np.float64).reshape(-1, Z.shape[1])
+            else:  # anchored / bias-only: b = -w . x_anchor
+                Q = np.asarray(self.spec.anchors, dtype=np.float64).reshape(-1, Z.shape[1])
             scale = max(float(np.abs(Z).max()) if Z.size else 0.0, float(np.abs(Q).max()) if Q.size else 0.0)
             if scale == 0.0 or Z.shape[0] == 0:
                 self._max_column_norm = 0.0
