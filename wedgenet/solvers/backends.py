@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import math
 import time
 import warnings
@@ -29,7 +30,7 @@ from .base import LassoProblem, SolverResult, certify, certify_and_price, dual_p
 from .certificate import dual_certificate
 from .errors import SolverError
 from .inner import CvxpyClarabel, SklearnCD, inner_solver_for
-from .screening import SURVIVOR_BYTES, PricingMemory, gap_safe_radius
+from .screening import SURVIVOR_BYTES, CachedColumns, PricingMemory, gap_safe_radius
 
 __all__ = ["BACKENDS", "Backend", "FullSolve", "WorkingSet", "get_backend", "register_backend"]
 
@@ -209,7 +210,7 @@ class WorkingSet(Backend):
         """``(max_score, violators)``: one full pass (no memory), or the survivors and the bound,
         with a full pass only when the survivors offer no violator and the bound exceeds ``threshold``."""
         if mem is None:
-            add, _, m = problem.columns.violators(theta, k, threshold, exclude)
+            add, _, m = problem.columns.violators(theta, k, threshold, exclude)  # one full pass
             self.n_full_passes += 1
             return m, add, None, -math.inf
         S, bound = mem.price(theta)
@@ -231,6 +232,8 @@ class WorkingSet(Backend):
             np.zeros(y.shape[1]) if y.ndim == 2 else 0.0)
         empty = np.zeros((0,) + y.shape[1:])
         mem = self._memory(problem)
+        if mem is not None:  # restricted columns come from the survivors' dense copy when possible
+            problem = dataclasses.replace(problem, columns=CachedColumns(problem.columns, mem))
         # one pricing pass: the certificate of z = 0 and the best-scoring columns to start from
         # (threshold -1: any column, even when no score exceeds lam, as with a degenerate hinge dual)
         if mem is None:

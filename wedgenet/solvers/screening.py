@@ -44,10 +44,10 @@ import math
 
 import numpy as np
 
-__all__ = ["PricingMemory", "SURVIVOR_BYTES", "gap_safe_radius"]
+__all__ = ["CachedColumns", "PricingMemory", "SURVIVOR_BYTES", "gap_safe_radius"]
 
 #: memory for the survivors' dense columns (``8 n M`` bytes)
-SURVIVOR_BYTES = 64e6
+SURVIVOR_BYTES = 16e6
 #: rounding slack of every bound, relative to ``N ||theta||``
 ROUNDING = 1e-9
 
@@ -66,7 +66,12 @@ def _scores(c: np.ndarray) -> np.ndarray:
 
 
 def _col_norms(K: np.ndarray) -> np.ndarray:
-    mx = np.abs(K).max(axis=0) if K.size else np.zeros(K.shape[1])
+    if K.size == 0:
+        return np.zeros(K.shape[1])
+    big = float(np.abs(K).max())
+    if 1e-140 < big < 1e140:  # squares neither overflow nor underflow
+        return np.sqrt(np.einsum("ij,ij->j", K, K))
+    mx = np.abs(K).max(axis=0)
     safe = np.where(mx > 0, mx, 1.0)
     return mx * np.sqrt(np.einsum("ij,ij->j", K / safe, K / safe))
 
@@ -138,6 +143,21 @@ class PricingMemory:
             cand = cand[np.argsort(-S[cand], kind="stable")]
         return self.idx[cand]
 
+    def columns(self, idx: np.ndarray) -> np.ndarray:
+        """``K[:, idx]``, from the survivors' dense columns where possible (no recomputation of
+        streamed neurons), else from the source."""
+        idx = np.asarray(idx, dtype=np.int64)
+        if idx.size == 0 or self.idx.size == 0:
+            return self.source.columns(idx)
+        pos = np.minimum(np.searchsorted(self.idx, idx), self.idx.size - 1)
+        hit = self.idx[pos] == idx
+        if hit.all():
+            return np.asfortranarray(self.K[:, pos])
+        out = np.empty((self.K.shape[0], idx.size), order="F")
+        out[:, hit] = self.K[:, pos[hit]]
+        out[:, ~hit] = self.source.columns(idx[~hit])
+        return out
+
     # ------------------------------------------------------------------ screening
     def screen(self, theta: np.ndarray, scale: float, S: np.ndarray, bound: float, radius: float) -> np.ndarray:
         """Gap Safe screening at the feasible point ``scale * theta`` with sphere ``radius``.
@@ -158,3 +178,22 @@ class PricingMemory:
         self.idx, self.K, self.norms = self.idx[keep], np.asfortranarray(self.K[:, keep]), self.norms[keep]
         self.n_screened += int(dropped.size)
         return dropped
+
+
+class CachedColumns:
+    """A column source whose ``columns`` are served from a :class:`PricingMemory` when possible;
+    everything else is the wrapped source's."""
+
+    def __init__(self, source, memory: PricingMemory) -> None:
+        self.source = source
+        self.memory = memory
+        self.n_columns = source.n_columns
+
+    def columns(self, idx: np.ndarray) -> np.ndarray:
+        return self.memory.columns(idx)
+
+    def violators(self, theta, k, threshold, exclude=None):
+        return self.source.violators(theta, k, threshold, exclude)
+
+    def max_column_norm(self) -> float:
+        return self.memory.N
