@@ -135,7 +135,7 @@ def test_prox_newton_matches_clarabel_and_liblinear_on_logistic(intercept):
     for lam in (0.05, 1.0):
         pn = ProxNewton().solve(K, y, lam, L, intercept)
         ref = _logistic_ref(K, y, lam, intercept)
-        f = lambda s: L.value(K @ s.coef + s.intercept, y) + lam * np.abs(s.coef).sum()  # noqa: E731
+        f = lambda s, lam=lam: L.value(K @ s.coef + s.intercept, y) + lam * np.abs(s.coef).sum()  # noqa: E731
         assert pn.status == "optimal"
         assert f(pn) <= f(ref) + 1e-8 * abs(f(ref))
         assert f(pn) == pytest.approx(f(ref), rel=1e-7)

@@ -45,7 +45,16 @@ from ._pricing import price_block
 from .build import APPROXIMATE, Setup, _check_generator, prepare
 from .provenance import Provenance, ProvenanceTable, lazy_getitem
 
-__all__ = ["PricingSpec", "ScanResult", "LocalPricer", "StreamedDictionary", "streamed_dictionary", "scan_range"]
+__all__ = ["PricingSpec", "ScanResult", "LocalPricer", "StreamedDictionary", "streamed_dictionary", "scan_range",
+           "STREAM_ABOVE_BYTES", "prefer_streamed"]
+
+#: ``dictionary_mode="auto"`` streams when the explicit ``K`` would exceed this many bytes.  Measured
+#: (benchmarks/bench_stream.py --passes, spiral reg="l2", 2 loaded cores): the explicit build costs
+#: about 40 streamed pricing passes (0.21 GB, n = 300: build 4.7 s, streamed pass 0.15 s; 1.7 GB,
+#: n = 600: build 21.6 s, streamed pass 0.54 s), while a certified fit with remembered pricing makes
+#: 3-7 full passes.  Explicit was faster end to end at 0.21 GB (16 s vs 27 s), streamed at 1.7 GB
+#: (34 s vs 75 s): the break-even lies between, and 1 GB is the rule.
+STREAM_ABOVE_BYTES = 1e9
 
 #: score entries per chunk (the chunk's output buffer is 8 bytes each)
 CHUNK_COLUMNS = 1 << 20
@@ -548,6 +557,14 @@ class StreamedDictionary:
     def max_violation(self, theta) -> float:
         """``max_j |K_j^T theta|`` over every column (one streamed pass)."""
         return self.violators(theta, 0, math.inf)[2]
+
+
+def prefer_streamed(n_samples: int, n_columns: int, threshold: float = STREAM_ABOVE_BYTES) -> bool:
+    """Whether ``dictionary_mode="auto"`` should stream: the explicit ``(n_samples, n_columns)``
+    float64 matrix would exceed ``threshold`` bytes (:data:`STREAM_ABOVE_BYTES`, measured
+    break-even), whatever the memory budget allows.  ``n_columns`` is the candidate-column count
+    before de-duplication (``StreamedDictionary.n_columns``), an upper bound of the explicit one."""
+    return 8.0 * float(n_samples) * float(n_columns) > float(threshold)
 
 
 def streamed_dictionary(

@@ -1,12 +1,12 @@
 """Convex solvers for the wedge Lasso, with certificates of global optimality."""
 
 from .backends import BACKENDS, Backend, FullSolve, WorkingSet, get_backend, register_backend
-from .errors import SolverError
 from .base import Certificate, ColumnSource, ExplicitColumns, LassoProblem, SolverResult, certify, penalty
-from .inner import INNER_SOLVERS, CvxpyClarabel, SklearnCD, inner_solver_for
 from .classification import HingeLP, ProxNewton
-from .screening import PricingMemory, gap_safe_radius
+from .errors import SolverError
+from .inner import INNER_SOLVERS, CvxpyClarabel, SklearnCD, inner_solver_for
 from .losses import LOSSES, HingeLoss, LogisticLoss, Loss, SoftmaxLoss, SquaredLoss, get_loss
+from .screening import PricingMemory, gap_safe_radius
 
 __all__ = [
     "BACKENDS",
