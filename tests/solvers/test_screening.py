@@ -72,7 +72,7 @@ def test_streamed_norm_bound_is_an_upper_bound(reg, bias, depth, scale):
     N = D.max_column_norm()
     assert true <= N <= 10 * true
     E = wn.dictionary(X, reg=reg, bias=bias, depth=depth)
-    assert E.max_column_norm() == pytest.approx(np.linalg.norm(E.K / scale, axis=0).max() * scale, rel=1e-12)
+    assert E.max_column_norm() == pytest.approx(np.linalg.norm(E.K / scale, axis=0).max() * scale, rel=1e-11)
 
 
 # ------------------------------------------------------------------ same optimum, fewer passes

@@ -37,6 +37,7 @@ which has the same optimal value as the ReLU network objective with the ``(lam/2
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -97,19 +98,31 @@ class ExplicitColumns:
 
 
 def dense_max_column_norm(K: np.ndarray) -> float:
-    """``max_j ||K_j||_2`` of a dense matrix, overflow-safe (columns scaled by their max first)."""
+    """``max_j ||K_j||_2`` of a dense ``(n, p)`` matrix, overflow-safe.
+
+    Sums of squares accumulate over contiguous row blocks (C order) or column blocks (F order),
+    so no temporary of the size of ``K`` is made; columns are scaled by their maximum first."""
     if K.size == 0:
         return 0.0
-    mx = float(np.abs(K).max())
-    if 1e-140 < mx < 1e140:  # no overflow or underflow in the squares: one BLAS-speed pass
-        return float(np.sqrt(np.einsum("ij,ij->j", K, K).max()))
-    out = 0.0
-    for s in range(0, K.shape[1], 4096):  # bounded temporaries
-        B = K[:, s:s + 4096]
-        mx = np.abs(B).max(axis=0)
-        safe = np.where(mx > 0, mx, 1.0)
-        out = max(out, float((mx * np.sqrt(np.einsum("ij,ij->j", B / safe, B / safe))).max()))
-    return out
+    n, p = K.shape
+    blocks = [(slice(s, s + 64), slice(None)) for s in range(0, n, 64)] if K.flags.c_contiguous else \
+        [(slice(None), slice(s, s + 4096)) for s in range(0, p, 4096)]
+    ss = np.zeros(p)
+    for r, c in blocks:  # one pass, unscaled: exact unless a square overflows or underflows
+        B = K[r, c]
+        ss[c] += np.einsum("ij,ij->j", B, B)
+    top = float(ss.max())
+    if math.isfinite(top) and top > 1e-250:  # underflowed squares are < 1e-308: negligible
+        return math.sqrt(top) * (1.0 + 1e-12)
+    mx = np.zeros(p)
+    for r, c in blocks:
+        np.maximum(mx[c], np.abs(K[r, c]).max(axis=0), out=mx[c])
+    safe = np.where(mx > 0, mx, 1.0)
+    ss = np.zeros(p)
+    for r, c in blocks:
+        B = K[r, c] / safe[c]
+        ss[c] += np.einsum("ij,ij->j", B, B)
+    return float((mx * np.sqrt(ss)).max())
 
 
 def check_theta(theta: np.ndarray, n: int) -> np.ndarray:
