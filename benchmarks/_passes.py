@@ -138,7 +138,7 @@ def liblinear(D, y, lam, loss_name, target):
 
     K = np.asfortranarray(D.K)
     best = (None, None)
-    for tol in (1e-4, 1e-6, 1e-8):
+    for tol in (1e-4, 1e-6):
         m = LogisticRegression(C=1.0 / lam, solver="liblinear", l1_ratio=1.0, fit_intercept=True,
                                intercept_scaling=1e6, tol=tol, max_iter=1000)
         with warnings.catch_warnings():
