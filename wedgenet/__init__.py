@@ -29,6 +29,7 @@ __all__ = [
     "FitSettings",
     "LamMax",
     "SamplingWarning",
+    "SolverError",
     "fit",
     "fit_path",
     "lam_max",
@@ -68,6 +69,7 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(["WedgeClassifier", "WedgeRegressor"], ".estimators"),
     **dict.fromkeys(["FitInterrupted", "LamMax", "SamplingWarning", "fit", "fit_path", "lam_max"], ".fitting"),
     "FitSettings": ".settings",
+    "SolverError": ".solvers",
     **dict.fromkeys(["Neuron", "WedgeNetwork", "load"], ".network"),
     **dict.fromkeys(["PolishReport", "polish"], ".polish"),
 }
@@ -94,6 +96,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .network import Neuron, WedgeNetwork, load
     from .polish import PolishReport, polish
     from .settings import FitSettings
+    from .solvers import SolverError
 
 
 def __getattr__(name: str) -> Any:

@@ -19,7 +19,7 @@ import numpy as np
 from ._validation import as_float_array, check_nonneg_float, check_positive_int
 from .dictionaries import MemoryBudgetError, dictionary
 from .dictionaries.memory import default_memory_budget
-from .dictionaries.streaming import streamed_dictionary
+from .dictionaries.streaming import prefer_streamed, streamed_dictionary
 from .network import WedgeNetwork
 from .settings import FitSettings
 from .solvers import LassoProblem, get_backend, get_loss
@@ -107,6 +107,7 @@ class _Plan:
     reason: str
     pass_seconds: float
     n_candidates: int
+    per: int
 
 
 def _plan_candidates(Xa: np.ndarray, s: FitSettings) -> _Plan:
@@ -120,7 +121,7 @@ def _plan_candidates(Xa: np.ndarray, s: FitSettings) -> _Plan:
     cols = total * per
     pass_s = cols * n / PRICING_RATE
     if s.max_columns is not None:
-        return _Plan(s.max_columns, False, "max_columns given", min(cols, s.max_columns) * n / PRICING_RATE, total)
+        return _Plan(s.max_columns, False, "max_columns given", min(cols, s.max_columns) * n / PRICING_RATE, total, per)
     if total >= 2**63:
         why = f"{float(total):.3g} candidates exceed the int64 rank range: they can only be sampled"
     elif EXPECTED_PASSES * pass_s > s.time_limit:
@@ -128,18 +129,23 @@ def _plan_candidates(Xa: np.ndarray, s: FitSettings) -> _Plan:
                f"{EXPECTED_PASSES * pass_s:.3g} s ({EXPECTED_PASSES} pricing passes of {pass_s:.3g} s), "
                f"beyond time_limit={s.time_limit:g} s")
     else:
-        return _Plan(None, False, "every candidate", pass_s, total)
+        return _Plan(None, False, "every candidate", pass_s, total, per)
     budget = s.memory_budget or default_memory_budget()
     k = int(max(2 * per, min(AUTO_COLUMNS, budget / (4 * 8 * max(n, 1)))))
     warnings.warn(f"{why}; sampling {k:,} columns (set max_columns= to choose, or raise time_limit=). "
                   "The certificate then covers the sampled dictionary only.", SamplingWarning, stacklevel=4)
-    return _Plan(k, True, why, k * n / PRICING_RATE, total)
+    return _Plan(k, True, why, k * n / PRICING_RATE, total, per)
 
 
 def _build_dictionary(Xa: np.ndarray, s: FitSettings, plan: _Plan, pricer):
     """The explicit dictionary, or the streamed one (``dictionary_mode="streamed"``, or ``"auto"``
     over the memory budget)."""
     mode = "streamed" if pricer is not None else s.dictionary_mode
+    if mode == "auto" and plan.n_candidates < 2**63:
+        cols = plan.n_candidates * plan.per if plan.max_columns is None else min(plan.max_columns,
+                                                                                 plan.n_candidates * plan.per)
+        if prefer_streamed(Xa.shape[0], cols):  # a multi-GB explicit K costs more than the passes it saves
+            mode = "streamed"
     show = s.verbose or plan.pass_seconds > PROGRESS_AFTER
     if mode != "streamed" or (plan.max_columns is not None and plan.n_candidates >= 2**63):
         try:
