@@ -139,7 +139,7 @@ def scaled_dual(loss_obj, theta: np.ndarray, y: np.ndarray, v_upper: float) -> f
 
 
 def lower_bound(net, X, y, *, time_limit: float = 60.0, verbose: bool = False, local_search: bool = True,
-                center: bool = True, cutoff: bool = True) -> Bound:
+                center: bool = True, cutoff: bool = False, b_slices: int = 1, hull: bool = False) -> Bound:
     """A certified lower bound on the optimal value of ``net``'s problem, and the gap to ``net``.
 
     The problem is the network's own: its loss, ``lam``, ``reg`` and ``bias`` (two layers, scalar
@@ -183,7 +183,8 @@ def lower_bound(net, X, y, *, time_limit: float = 60.0, verbose: bool = False, l
     remaining = max(time_limit - (time.perf_counter() - t0), 0.1)
     if verbose:
         print(f"[bound] pricing MILP over every neuron (n={Xa.shape[0]}, d={Xa.shape[1]}): up to {remaining:.0f}s")
-    pr = price_milp(geo, theta, net.lam, time_limit=remaining, cutoffs=cut, center=center, verbose=verbose)
+    pr = price_milp(geo, theta, net.lam, time_limit=remaining, cutoffs=cut, center=center, b_slices=b_slices,
+                    hull=hull, verbose=verbose)
     lb = scaled_dual(loss_obj, theta, yy, pr.upper)
     if upper < lb <= upper + 1e-12 * max(abs(upper), 1.0):  # rounding only; a larger excess stays visible
         lb = upper

@@ -10,8 +10,9 @@ The loop (``fit_beyond``):
 3. *Heuristic pricing* (:mod:`~wedgenet.beyond.local_search`): from the best-scoring columns
    (and, in the first round, the snapped neurons of ``seed_network``, e.g. a short Adam run),
    climb to adjacent vertices of the arrangement while ``|K_j^T theta| / lam`` increases; every
-   local maximum above 1 joins the set; back to 2.
-4. When the heuristic finds nothing, *exact pricing* (:mod:`~wedgenet.beyond.milp`): the MILP
+   local maximum above 1 joins the set; back to 2 while a round lowers the objective by more
+   than ``LOCAL_GAIN_RTOL`` (and, before the first bound, until half the time is used).
+4. Then *exact pricing* (:mod:`~wedgenet.beyond.milp`): the MILP
    bounds the maximum violation over every neuron within a time slice.  Its certified upper
    bound gives the lower bound of :mod:`~wedgenet.beyond.bound` (kept as the best over rounds:
    every round's ``theta`` is a dual point); its incumbents, snapped to their vertex (the
@@ -40,6 +41,10 @@ from .milp import price_milp
 from .vertices import Geometry
 
 __all__ = ["fit_beyond", "ColumnGeneration"]
+
+#: the local search alone continues while a round lowers the objective by more than this (relative);
+#: otherwise (or once half the time is used without a bound) the pricing MILP runs
+LOCAL_GAIN_RTOL = 1e-4
 
 
 def _seed_neurons(seed_network) -> tuple[np.ndarray, np.ndarray] | None:
@@ -118,7 +123,6 @@ class ColumnGeneration:
         found = best_vertices(self.geo, V0, theta, max_starts=V0.shape[0], deadline=deadline)
         added = 0
         for rows, v, score in found:
-            self.v_found = max(self.v_found, score / self.lam)
             if score > self.lam * (1.0 + 1e-7) and self.add_vertex(rows, v, "local_search"):
                 added += 1
         self.times["local_search"] += time.perf_counter() - t
@@ -139,9 +143,9 @@ class ColumnGeneration:
         pr = price_milp(self.geo, theta, self.lam, time_limit=time_limit, cutoffs=(cp, cm), verbose=self.verbose)
         self.times["milp"] += pr.seconds
         lb = scaled_dual(self.loss, theta, self.y, pr.upper)
-        if lb > self.best_lb:
-            self.best_lb, self.v_upper, self.optimal = lb, pr.upper, pr.optimal
-        self.v_found = max(self.v_found, pr.lower)
+        if lb > self.best_lb or not self.history:
+            self.best_lb, self.v_upper, self.optimal = max(lb, self.best_lb), pr.upper, pr.optimal
+            self.v_found = max(pr.lower, max((s for _, _, s in getattr(self, "_found", [])), default=0.0) / self.lam)
         self.history.append((time.perf_counter() - self.t0, self.best_lb, self.upper))
         self.log(f"objective {self.upper:.10g}, lower bound {self.best_lb:.10g} (gap {self.gap:.3g}); "
                  f"violation <= {pr.upper:.6g}, incumbent {pr.lower:.6g}")
@@ -243,13 +247,17 @@ def fit_beyond(X, y, *, lam: float, loss: str = "squared", reg: str = "l1", bias
         run.log(f"restricted solve: objective {run.upper:.10g}, {run.res.support.size} neurons")
         first = True
         while time.perf_counter() < deadline:
+            before = run.upper
             added = run.heuristic(seeds if first else None, max_starts, deadline)
             first = False
             if added:
                 run.solve()
                 run.log(f"local search added {added} columns; objective {run.upper:.10g}, "
                         f"{run.res.support.size} neurons")
-                continue
+                gain = (before - run.upper) / max(abs(before), 1e-300)
+                half_time = time.perf_counter() - t0 >= 0.5 * time_limit and not run.history
+                if gain > LOCAL_GAIN_RTOL and not half_time:
+                    continue
             remaining = deadline - time.perf_counter()
             if remaining < 1.0:
                 break

@@ -52,7 +52,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix, hstack, vstack
-from scipy.sparse import eye as speye
 
 from .vertices import Geometry
 
@@ -122,142 +121,219 @@ def _run_milp(args: dict) -> dict:
     return out
 
 
-def _ball(geo: Geometry) -> tuple[float, float, np.ndarray]:
-    """``(radius of sum(w+ + w-), per-coordinate cap, m_i)`` of the norm ball (or its outer polytope)."""
-    Xs = geo.Xs
-    inf = np.abs(Xs).max(axis=1) if Xs.size else np.zeros(geo.n)
-    if geo.p == 1:
-        return 1.0, 1.0, inf
-    rd = math.sqrt(geo.d)
-    return rd, 1.0, np.minimum(np.abs(Xs).sum(axis=1), rd * inf)
+def _hull_rows(Xs, idx, hpos, p, bias, blo, bhi, radius, d, nw, nh, ns, nvar):
+    """Balas's disjunctive (ideal) formulation of ``h_i = (u_i)_+`` over the polytope, per binary sample.
+
+    Split ``v = v1 + v0`` with ``v1`` in ``s P`` and ``a . v1 >= 0`` (active piece), ``v0`` in
+    ``(1 - s) P`` and ``a . v0 <= 0``, and ``h_i = a . v1``; ``P`` is the ball times ``[blo, bhi]``.
+    Its LP relaxation is the convex hull of the graph of the ReLU over ``P`` (not only over the
+    interval of ``u_i``).  Extra variables per sample: ``w1+, w1-, w0+, w0- (4d), b1``.
+    """
+    per = 4 * d + (1 if bias else 0)
+    ntot = nvar + ns * per
+    R, C, V, lo, hi = [], [], [], [], []
+    r = 0
+
+    def row(cols, vals, lo_, hi_):
+        nonlocal r
+        R.extend([r] * len(cols))
+        C.extend(cols)
+        V.extend(vals)
+        lo.append(lo_)
+        hi.append(hi_)
+        r += 1
+
+    for k, i in enumerate(idx):
+        a = Xs[i]
+        base = nvar + k * per
+        w1p, w1m, w0p, w0m = (base + j * d + np.arange(d) for j in range(4))
+        b1 = base + 4 * d
+        s_k = nw + nh + k
+        for j in range(d):  # w+ - w- = w1 + w0
+            row([j, d + j, w1p[j], w1m[j], w0p[j], w0m[j]], [1, -1, -1, 1, -1, 1], 0.0, 0.0)
+        row(list(w1p) + list(w1m) + [s_k], [1.0] * (2 * d) + [-radius], -np.inf, 0.0)  # ||w1|| <= r s
+        row(list(w0p) + list(w0m) + [s_k], [1.0] * (2 * d) + [radius], -np.inf, radius)  # ||w0|| <= r (1-s)
+        if p == 2:
+            for j in range(d):
+                row([w1p[j], w1m[j], s_k], [1, 1, -1], -np.inf, 0.0)
+                row([w0p[j], w0m[j], s_k], [1, 1, 1], -np.inf, 1.0)
+        act = list(w1p) + list(w1m)
+        act_v = list(a) + list(-a)
+        ina = list(w0p) + list(w0m)
+        ina_v = list(a) + list(-a)
+        if bias:
+            row([b1, s_k], [1.0, -blo], 0.0, np.inf)  # b1 >= blo s
+            row([b1, s_k], [1.0, -bhi], -np.inf, 0.0)  # b1 <= bhi s
+            row([2 * d, b1, s_k], [1.0, -1.0, blo], blo, np.inf)  # b - b1 >= blo (1 - s)
+            row([2 * d, b1, s_k], [1.0, -1.0, bhi], -np.inf, bhi)  # b - b1 <= bhi (1 - s)
+            act, act_v = act + [b1], act_v + [1.0]
+            ina, ina_v = ina + [2 * d, b1], ina_v + [1.0, -1.0]
+        row(act, act_v, 0.0, np.inf)  # a . v1 >= 0
+        row(ina, ina_v, -np.inf, 0.0)  # a . v0 <= 0
+        row(act + [nw + hpos[i]], [-x for x in act_v] + [1.0], 0.0, 0.0)  # h = a . v1
+    M = csr_matrix((V, (R, C)), shape=(r, ntot))
+    return M, np.array(lo), np.array(hi)
+
+
+def _side_model(Xs: np.ndarray, tt: np.ndarray, p: int, bias: bool, blo: float, bhi: float,
+                cutoff_scaled: float | None, rel_gap: float, time_limit: float,
+                hull: bool = False) -> tuple[dict, int]:
+    """The MILP of ``max sum_i tt_i (w' . x'_i + b')_+`` for ``b'`` in ``[blo, bhi]`` (scipy ``milp`` args).
+
+    Per sample, ``u_i`` lies in ``[L_i, U_i] = [blo - m_i, bhi + m_i]``: a sample with ``U_i <= 0``
+    is never active (``h_i = 0``, dropped), one with ``L_i >= 0`` always active (``h_i = u_i``, no
+    binary); the others get ``h_i <= u_i - L_i (1 - s_i)``, ``h_i <= U_i s_i`` (``t_i > 0``) or
+    ``h_i >= u_i`` (``t_i < 0``), ``h_i >= 0``.  Returns the arguments and ``2 d + 1`` (the
+    offset of the ``h`` variables).
+    """
+    n, d = Xs.shape
+    inf = np.abs(Xs).max(axis=1)
+    m = inf if p == 1 else np.minimum(np.abs(Xs).sum(axis=1), math.sqrt(d) * inf)
+    L = blo - m
+    U = bhi + m
+    radius = 1.0 if p == 1 else math.sqrt(d)
+    nb = 1 if bias else 0
+    nw = 2 * d + nb
+    used = np.flatnonzero((tt != 0) & (U > 0))
+    always = used[L[used] >= 0]
+    binary_pos = used[(L[used] < 0) & (tt[used] > 0)]
+    neg_lin = used[(L[used] < 0) & (tt[used] < 0)]
+    nh, ns = used.size, binary_pos.size
+    nvar = nw + nh + ns
+    hpos = np.full(n, -1, dtype=np.int64)
+    hpos[used] = np.arange(nh)
+    Au = np.hstack([Xs, -Xs, np.ones((n, 1))]) if bias else np.hstack([Xs, -Xs])
+    rows, lbs, ubs = [], [], []
+
+    def add(block, lo, hi):
+        rows.append(block)
+        lbs.append(lo)
+        ubs.append(hi)
+
+    ball = np.zeros((1, nvar))
+    ball[0, : 2 * d] = 1.0
+    add(csr_matrix(ball), np.array([-np.inf]), np.array([radius]))
+    if p == 2:
+        add(csr_matrix(np.hstack([np.eye(d), np.eye(d), np.zeros((d, nvar - 2 * d))])), np.full(d, -np.inf),
+            np.ones(d))
+
+    def hsel(idx):
+        return csr_matrix((np.ones(idx.size), (np.arange(idx.size), hpos[idx])), shape=(idx.size, nh))
+
+    if always.size:  # h_i = u_i
+        add(hstack([csr_matrix(-Au[always]), hsel(always), csr_matrix((always.size, ns))]).tocsr(),
+            np.zeros(always.size), np.zeros(always.size))
+    if neg_lin.size:  # h_i >= u_i
+        add(hstack([csr_matrix(-Au[neg_lin]), hsel(neg_lin), csr_matrix((neg_lin.size, ns))]).tocsr(),
+            np.zeros(neg_lin.size), np.full(neg_lin.size, np.inf))
+    if ns:
+        Lb, Ub = L[binary_pos], U[binary_pos]
+        # h_i - u_i - L_i s_i <= -L_i   (h <= u - L (1 - s))
+        add(hstack([csr_matrix(-Au[binary_pos]), hsel(binary_pos), csr_matrix(np.diag(-Lb))]).tocsr(),
+            np.full(ns, -np.inf), -Lb)
+        # h_i - U_i s_i <= 0
+        add(hstack([csr_matrix((ns, nw)), hsel(binary_pos), csr_matrix(np.diag(-Ub))]).tocsr(),
+            np.full(ns, -np.inf), np.zeros(ns))
+    n_extra = 0
+    if hull and ns:
+        per = 4 * d + nb
+        n_extra = ns * per
+        rows[:] = [hstack([blk, csr_matrix((blk.shape[0], n_extra))]).tocsr() for blk in rows]
+        hb, hlo, hhi = _hull_rows(Xs, binary_pos, hpos, p, bias, blo, bhi, radius, d, nw, nh, ns, nvar)
+        add(hb, hlo, hhi)
+    ntot = nvar + n_extra
+    c = np.zeros(ntot)
+    c[nw: nw + nh] = -tt[used]
+    if cutoff_scaled is not None:
+        add(csr_matrix(-c[None, :]), np.array([cutoff_scaled]), np.array([np.inf]))
+    lb = np.zeros(ntot)
+    ub = np.full(ntot, np.inf)
+    ub[: 2 * d] = 1.0 if p == 2 else radius
+    if bias:
+        lb[2 * d], ub[2 * d] = blo, bhi
+    ub[nw: nw + nh] = np.maximum(U[used], 0.0)
+    ub[nw + nh: nvar] = 1.0
+    if n_extra:
+        ub[nvar:] = 1.0 if p == 2 else radius
+        if bias:
+            b1 = nvar + np.arange(ns) * (4 * d + 1) + 4 * d
+            lb[b1], ub[b1] = min(blo, 0.0), max(bhi, 0.0)
+    integrality = np.zeros(ntot)
+    integrality[nw + nh: nvar] = 1
+    args = dict(c=c, constraints=LinearConstraint(vstack(rows).tocsr(), np.concatenate(lbs), np.concatenate(ubs)),
+                integrality=integrality, bounds=Bounds(lb, ub),
+                options={"time_limit": max(float(time_limit), 0.05), "mip_rel_gap": rel_gap, "presolve": True})
+    return args, nw
 
 
 def solve_side(geo: Geometry, t: np.ndarray, *, time_limit: float, cutoff: float | None = None,
-               center: bool = True, tighten: bool = False, rel_gap: float = 1e-7) -> SideResult:
+               center: bool = True, b_slices: int = 1, hull: bool = False, rel_gap: float = 1e-7) -> SideResult:
     """``max sum_i t_i (w . x_i + b)_+`` over unit neurons (data units), by the MILP of the module docstring.
 
-    ``t`` need not be normalised; ``cutoff`` (data units) is a value some neuron is known to
-    reach (it must be valid: the program becomes infeasible otherwise, which is reported).
-    ``center=False`` is the naive model (no mid-range shift).
+    ``t`` need not be normalised.  ``cutoff`` (data units) is a value some neuron is known to
+    reach on this side.  ``center=False`` is the naive model (raw coordinates, no shift).
+    ``b_slices > 1`` branches on the bias first: ``[-B, B]`` is cut into equal slices, each a
+    MILP with narrower intervals ``[L_i, U_i]`` (samples always or never active drop their
+    binaries); ``V_+`` is the largest slice maximum, and the time is shared out slice by slice.
     """
     t0 = time.perf_counter()
-    n, d = geo.n, geo.d
+    d = geo.d
     tscale = float(np.abs(t).max()) if t.size else 0.0
     if not tscale > 0:
         return SideResult(0.0, 0.0, None, True, 0, 0.0, "theta = 0")
     if not center and geo.bias:  # the naive model: raw coordinates scaled by max |x|, no shift
-        Xs = (geo.Xs * geo.R + geo.center)
-        Rn = float(np.abs(Xs).max()) or 1.0
-        Xs = Xs / Rn
-        shift = geo.center / Rn
+        Xr = geo.Xs * geo.R + geo.center
+        Rn = float(np.abs(Xr).max()) or 1.0
+        Xs = Xr / Rn
     else:
-        Xs, Rn, shift = geo.Xs, geo.R, None
+        Xs, Rn = geo.Xs, geo.R
     tt = t / tscale
-    used = np.flatnonzero(tt != 0)
-    pos = used[tt[used] > 0]
-    neg = used[tt[used] < 0]
-    radius, wcap, _ = _ball(geo)
     inf = np.abs(Xs).max(axis=1)
     m = inf if geo.p == 1 else np.minimum(np.abs(Xs).sum(axis=1), math.sqrt(d) * inf)
     B = float(m.max()) if geo.bias else 0.0
-    U = m + B
-    nb = 1 if geo.bias else 0
-    nw = 2 * d + nb
-    nh, ns = used.size, pos.size
-    nvar = nw + nh + ns
-    hpos = {int(i): k for k, i in enumerate(used)}
-    # u = Xs w+ - Xs w- + b'
-    Au = np.hstack([Xs, -Xs, np.ones((n, 1))]) if geo.bias else np.hstack([Xs, -Xs])
-    # ball: sum(w+ + w-) <= radius (and w+_k + w-_k <= 1 for the p=2 polytope)
-    ball = np.zeros((1, nvar))
-    ball[0, : 2 * d] = 1.0
-    rows = [csr_matrix(ball)]
-    lbs = [np.array([-np.inf])]
-    ubs = [np.array([radius])]
-    if geo.p == 2:
-        cap = np.hstack([np.eye(d), np.eye(d), np.zeros((d, nvar - 2 * d))])
-        rows.append(csr_matrix(cap))
-        lbs.append(np.full(d, -np.inf))
-        ubs.append(np.full(d, wcap))
-    U_pos_hi = U_pos_lo = U[pos]
-    # h_i >= u_i for the negative side: -u_i + h_i >= 0
-    if neg.size:
-        H = csr_matrix((np.ones(neg.size), (np.arange(neg.size), [hpos[int(i)] for i in neg])),
-                       shape=(neg.size, nh + ns))
-        rows.append(hstack([csr_matrix(-Au[neg]), H]).tocsr())
-        lbs.append(np.zeros(neg.size))
-        ubs.append(np.full(neg.size, np.inf))
-    if ns:
-        hcols = [hpos[int(i)] for i in pos]
-        Hp = csr_matrix((np.ones(ns), (np.arange(ns), hcols)), shape=(ns, nh))
-        # h_i - u_i + U_i s_i <= U_i   (h <= u + U (1 - s))
-        S1 = speye(ns, format="csr").multiply(U_pos_lo[:, None]).tocsr()
-        rows.append(hstack([csr_matrix(-Au[pos]), Hp, S1]).tocsr())
-        lbs.append(np.full(ns, -np.inf))
-        ubs.append(U_pos_lo)
-        # h_i - U_i s_i <= 0
-        S2 = speye(ns, format="csr").multiply(-U_pos_hi[:, None]).tocsr()
-        rows.append(hstack([csr_matrix((ns, nw)), Hp, S2]).tocsr())
-        lbs.append(np.full(ns, -np.inf))
-        ubs.append(np.zeros(ns))
-    c = np.zeros(nvar)
-    c[nw: nw + nh] = -tt[used]
-    # objective value in scaled units: R * tscale * sum tt h   (data neuron of l1 norm 1 per unit)
-    unit = Rn * tscale
-    if cutoff is not None and np.isfinite(cutoff) and cutoff > 0:
-        rows.append(csr_matrix(-c[None, :]))
-        lbs.append(np.array([cutoff / unit * (1.0 - 1e-7)]))
-        ubs.append(np.array([np.inf]))
-    A = vstack(rows).tocsr()
-    lb = np.zeros(nvar)
-    ub = np.full(nvar, np.inf)
-    ub[: 2 * d] = wcap if geo.p == 2 else radius
-    if geo.bias:
-        lb[2 * d], ub[2 * d] = -B, B
-    hU = np.full(nh, 0.0)
-    hU[[hpos[int(i)] for i in used]] = U[used]
-    ub[nw: nw + nh] = hU
-    ub[nw + nh:] = 1.0
-    integrality = np.zeros(nvar)
-    integrality[nw + nh:] = 1
-    args = dict(c=c, constraints=LinearConstraint(A, np.concatenate(lbs), np.concatenate(ubs)),
-                integrality=integrality, bounds=Bounds(lb, ub),
-                options={"time_limit": max(float(time_limit), 0.05), "mip_rel_gap": rel_gap, "presolve": True})
-    out = _run_milp(args)
-    secs = time.perf_counter() - t0
-    status = out["status"]
-    x = out["x"]
-    dual = out["dual"]
-    if status == 2:  # infeasible: only possible with a cutoff above the true maximum
-        return SideResult(cutoff if cutoff is not None else 0.0, -np.inf, None, True, int(out["nodes"] or 0),
-                          secs, "infeasible at the cutoff")
-    if dual is None or not np.isfinite(dual):
-        upper_s = np.inf
-    else:
-        upper_s = -float(dual)
-    value = -float(out["fun"]) * unit if x is not None and out["fun"] is not None else -np.inf
-    v = None
-    if x is not None:
-        w = x[:d] - x[d: 2 * d]
-        if geo.bias:
-            bb = x[2 * d]
-            if shift is not None:  # naive coordinates -> geo's scaled coordinates
-                # w.x_naive + b = w.(x - 0)/Rn + b; x = R x_geo + center
-                wg = w * geo.R / Rn
-                bg = bb + w @ geo.center / Rn
-                v = np.concatenate([wg, [bg]])
-            else:
-                v = np.concatenate([w, [bb]])
-        else:
-            v = w * (geo.R / Rn)
+    unit = Rn * tscale  # objective in scaled units -> data units (unit-norm data neuron)
+    k = max(1, int(b_slices)) if geo.bias else 1
+    edges = np.linspace(-B, B, k + 1)
+    upper_s, value, v, nodes, optimal, status = -np.inf, -np.inf, None, 0, True, ""
+    cut_s = None if cutoff is None or not np.isfinite(cutoff) or cutoff <= 0 else cutoff / unit * (1.0 - 1e-7)
+    for j in range(k):
+        tl = (time_limit - (time.perf_counter() - t0)) / (k - j)
+        args, nw = _side_model(Xs, tt, geo.p, geo.bias, edges[j], edges[j + 1], None if k > 1 else cut_s,
+                               rel_gap, tl, hull)
+        out = _run_milp(args)
+        nodes += int(out["nodes"] or 0)
+        status = out["message"]
+        if out["status"] == 2:  # infeasible: only with a cutoff above this side's maximum
+            upper_s = max(upper_s, cut_s if cut_s is not None else 0.0)
+            continue
+        optimal &= out["status"] == 0
+        dual = out["dual"]
+        # without a dual bound from HiGHS (stopped before its first LP), h_i <= U_i bounds the slice
+        trivial = float(np.sum(np.clip(tt, 0.0, None) * np.maximum(edges[j + 1] + m, 0.0)))
+        ub_j = min(-float(dual), trivial) if dual is not None and np.isfinite(dual) else trivial
+        x = out["x"]
+        if x is not None and out["fun"] is not None:
+            val = -float(out["fun"])
+            ub_j = max(ub_j, val)
+            if val > value:
+                value = val
+                w = x[:d] - x[d: 2 * d]
+                if geo.bias:  # naive coordinates -> geo's scaled coordinates
+                    bb = x[2 * d]
+                    v = np.concatenate([w, [bb]]) if center else np.concatenate(
+                        [w * geo.R / Rn, [bb + w @ geo.center / Rn]])
+                else:
+                    v = w * (geo.R / Rn)
+        upper_s = max(upper_s, ub_j)
     # safety margin for HiGHS's tolerances on the O(1) scaled program
-    upper = max(upper_s, value / unit if np.isfinite(value) else -np.inf) * unit * (1.0 + 1e-9) + 1e-12 * unit
-    return SideResult(float(upper), float(value), v, status == 0, int(out["nodes"] or 0), secs, out["message"])
+    upper = upper_s * unit * (1.0 + 1e-9) + 1e-12 * unit
+    return SideResult(float(upper), float(value * unit) if np.isfinite(value) else -np.inf, v, bool(optimal), nodes,
+                      time.perf_counter() - t0, status)
 
 
 def price_milp(geo: Geometry, theta: np.ndarray, lam: float, *, time_limit: float,
                cutoffs: tuple[float | None, float | None] = (None, None), center: bool = True,
-               verbose: bool = False) -> PricingResult:
+               b_slices: int = 1, hull: bool = False, verbose: bool = False) -> PricingResult:
     """Both sides ``V_+(theta)``, ``V_+(-theta)`` (half the time each, the unused time of the
     first passed on); returns the certified upper bound and the incumbents, divided by ``lam``.
 
@@ -267,7 +343,8 @@ def price_milp(geo: Geometry, theta: np.ndarray, lam: float, *, time_limit: floa
     for k, sgn in enumerate((1.0, -1.0)):
         remaining = time_limit - (time.perf_counter() - t0)
         tl = remaining / (2 - k)
-        r = solve_side(geo, sgn * theta, time_limit=max(tl, 0.05), cutoff=cutoffs[k], center=center)
+        r = solve_side(geo, sgn * theta, time_limit=max(tl, 0.05), cutoff=cutoffs[k], center=center,
+                       b_slices=b_slices, hull=hull)
         if verbose:
             print(f"[bound] pricing MILP, side {'+' if sgn > 0 else '-'}: violation <= {r.upper / lam:.6g}, "
                   f"incumbent {r.value / lam:.6g}, {r.nodes} nodes, {r.seconds:.1f}s ({r.status})")

@@ -15,7 +15,7 @@ the generators ``x_l - x_a`` (the other sample rows) and ``e_k`` (the basis rows
 sample-only row sets are the Thm 3/5 candidates; row sets with basis rows are still valid
 neurons (every neuron is), only not members of the p=2 dictionary.
 
-Everything is computed in scaled coordinates ``x' = (x - c) / R`` (``c`` the mid-range of the
+Everything is computed in scaled coordinates ``x' = (x - c) / R`` (``c`` the mean of the
 data, ``R`` the largest ``|x - c|`` entry; ``c = 0`` without biases, which the translation
 would need), so that products are O(1) whatever the scale of ``X``: a neuron ``(w', b')`` there
 is ``w = w' / R``, ``b = b' - w . c`` on the data.
@@ -57,8 +57,7 @@ class Geometry:
         self.reg = reg
         self.p = 1 if reg == "l1" else 2
         if self.bias:
-            lo, hi = X.min(axis=0), X.max(axis=0)
-            self.center = 0.5 * (lo + hi)
+            self.center = X.mean(axis=0)
         else:
             self.center = np.zeros(self.d)
         Xc = X - self.center
