@@ -191,7 +191,7 @@ def main(argv=None):
     args.time = args.time or (30.0 if args.quick else 300.0)
     args.adam_steps = args.adam_steps or (1000 if args.quick else 3000)
     la = os.getloadavg()
-    print(f"load average {la[0]:.2f}/{la[1]:.2f}/{la[2]:.2f} on {os.cpu_count()} CPUs (shared machine: times are noisy)")
+    print(f"load average {la[0]:.2f}/{la[1]:.2f}/{la[2]:.2f} on {os.cpu_count()} CPUs (shared machine: noisy times)")
     rows = []
     data = datasets(args.quick)
     if args.quick:

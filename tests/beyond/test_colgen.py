@@ -25,7 +25,7 @@ def test_fit_beyond_reaches_the_exact_optimum_from_a_tiny_sample(d, n):
     assert i["bound_relative_gap"] <= 1e-6
     assert i["n_columns_added_local_search"] + i["n_columns_added_milp"] > 0
     # every neuron names samples on its breakline (its tight rows), as dictionary columns do
-    for w, b, rec in zip(net.W1, net.b1, net.provenance):
+    for w, b, rec in zip(net.W1, net.b1, net.provenance, strict=True):
         for s in rec["samples"]:
             assert abs(w @ X[s] + b) <= 1e-8 * (np.abs(w).sum() * np.abs(X).max() + abs(b))
 
