@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..dictionaries.provenance import lazy_getitem
 from ..solvers.base import dense_violators
 from .vertices import VertexRecord
 
@@ -29,15 +30,11 @@ class _Provenance(Sequence):
         return self.owner.n_columns
 
     def __getitem__(self, j):  # type: ignore[override]
+        return lazy_getitem(self, j, self._record)
+
+    def _record(self, j: int):
         o = self.owner
-        j = int(j)
-        if j < 0:
-            j += len(self)
-        if not 0 <= j < len(self):
-            raise IndexError(f"column {j} out of range for {len(self)} columns")
-        if j < o.n_base:
-            return o.base.provenance[j]
-        return o.records[j - o.n_base]
+        return o.base.provenance[j] if j < o.n_base else o.records[j - o.n_base]
 
 
 class ColumnSet:
