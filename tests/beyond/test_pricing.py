@@ -112,3 +112,24 @@ def test_climb_reaches_a_dictionary_column_and_increases():
         assert np.min(np.abs(scores - s)) <= 1e-9 * s  # a local maximum is a candidate of the dictionary
         rows2, _, s2, steps = climb(geo, rows, v, theta)
         assert steps == 0 and s2 == pytest.approx(s)
+
+
+def test_ctrl_c_stops_the_milp_child():
+    import multiprocessing as mp
+    import signal
+
+    X, y = _data(9, 150, 8)
+    geo = Geometry(X, bias=True)
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 1.0)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            solve_side(geo, y - y.mean(), time_limit=120)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    assert not [p for p in mp.active_children() if p.is_alive()]
