@@ -9,8 +9,9 @@ For each case (data set, ``lam = ratio * lam_max``):
   columns added by each pricer.
 * ``wedgenet.fit`` on the sampled dictionary alone (same --max-columns): its objective.
 * PyTorch Adam on the same non-convex objective ``L(f(X), y) + (lam/2) sum (||w_j||_1^2 + a_j^2)``
-  (float64, full batch, width 64, lr 1e-2 then 1e-3, --adam-steps steps, 5 seeds): the best
-  objective of the 5 runs, measured on the final network of each run with numpy.
+  (``wedgenet.beyond.adam.adam_network``: float64, full batch, width 64, lr 1e-2 then 1e-3,
+  --adam-steps steps, 5 seeds): the best objective of the 5 runs, measured on the final network
+  of each run with numpy.
 * ``lam_max`` is the smallest ``lam`` whose optimum is the empty network: the maximum dual
   violation at the intercept-only fit over EVERY neuron, by the pricing MILP (its incumbent; the
   line says whether the MILP proved it).
@@ -40,6 +41,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import wedgenet as wn  # noqa: E402
 from wedgenet.beyond import fit_beyond, lower_bound  # noqa: E402
+from wedgenet.beyond.adam import adam_network  # noqa: E402
 from wedgenet.beyond.bound import dual_point  # noqa: E402
 from wedgenet.beyond.milp import price_milp  # noqa: E402
 from wedgenet.beyond.vertices import Geometry  # noqa: E402
@@ -86,33 +88,13 @@ def adam(X, y, loss, lam, *, width=64, steps=3000, seeds=5):
     import torch
 
     torch.set_num_threads(1)
-    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     best, best_net, times = np.inf, None, []
     for seed in range(seeds):
         t0 = time.perf_counter()
-        torch.manual_seed(seed)
-        lin = torch.nn.Linear(X.shape[1], width, dtype=torch.float64)
-        W = lin.weight.detach().clone().requires_grad_()
-        b = lin.bias.detach().clone().requires_grad_()
-        a = (torch.randn(width, dtype=torch.float64) / np.sqrt(width)).requires_grad_()
-        t = torch.zeros((), dtype=torch.float64, requires_grad=True)
-        opt = torch.optim.Adam([W, b, a, t], lr=1e-2)
-        sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[int(0.7 * steps)], gamma=0.1)
-        for _ in range(steps):
-            opt.zero_grad()
-            f = torch.relu(Xt @ W.T + b) @ a + t
-            L = 0.5 * ((f - yt) ** 2).sum() if loss == "squared" else torch.nn.functional.softplus(-yt * f).sum()
-            F = L + 0.5 * lam * ((W.abs().sum(dim=1) ** 2).sum() + (a * a).sum())
-            F.backward()
-            opt.step()
-            sched.step()
-        Wn, bn, an, tn = (v.detach().numpy().copy() for v in (W, b, a, t))
-        f = np.maximum(X @ Wn.T + bn, 0) @ an + float(tn)
-        L = get_loss(loss).value(f, y)
-        obj = L + 0.5 * lam * (np.sum(np.abs(Wn).sum(axis=1) ** 2) + np.sum(an**2))
+        W, b, _, _, obj = adam_network(X, y, lam=lam, loss=loss, width=width, steps=steps, random_state=seed)
         times.append(time.perf_counter() - t0)
         if obj < best:
-            best, best_net = obj, (Wn, bn)
+            best, best_net = obj, (W, b)
     return best, best_net, float(np.mean(times))
 
 

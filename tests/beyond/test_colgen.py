@@ -66,3 +66,14 @@ def test_fit_beyond_rejects_bad_data():
     for args in ((Xn, y), (X, y[:3]), (X[:0], y[:0]), (X, np.c_[y, y])):
         with pytest.raises(ValueError):
             fit_beyond(*args, lam=1.0)
+
+
+@pytest.mark.slow
+def test_fit_beyond_adam_seed():
+    pytest.importorskip("torch")
+    X, y = _data(6, 14, 2)
+    net = fit_beyond(X, y, lam=0.3, max_columns=4, time_limit=30, tol=1e-7, random_state=0, seed_network="adam")
+    opt = solve_exact(X, y, 0.3, reg="l1", bias=True).value
+    assert net.objective(X, y) == pytest.approx(opt, rel=1e-6)
+    with pytest.raises(ValueError):
+        fit_beyond(X, y, lam=0.3, seed_network="sgd")

@@ -192,6 +192,9 @@ def fit_beyond(X, y, *, lam: float, loss: str = "squared", reg: str = "l1", bias
     network's objective and the certified lower bound on the global optimum; ``time_limit``
     (seconds) ends the run otherwise.  ``milp_slice`` is the first pricing MILP's time limit
     (default ``min(60, max(5, time_limit / 5))``, doubled after each round that adds nothing).
+    ``seed_network`` (a network with ``W1, b1``, a tuple ``(W1, b1)``, or ``"adam"`` for a short
+    PyTorch Adam run, :func:`wedgenet.beyond.adam.adam_network`): its neurons, snapped to vertices,
+    start the first local search.
 
     Returns a :class:`~wedgenet.WedgeNetwork` whose neurons carry their defining samples (the
     tight rows of their vertex); ``net.info`` holds the bound as flat ``bound_*`` entries
@@ -224,6 +227,19 @@ def fit_beyond(X, y, *, lam: float, loss: str = "squared", reg: str = "l1", bias
         raise ValueError("y must be 1-D (scalar output) for fit_beyond")
     if loss != "squared" and bias and np.unique(yy).size < 2:
         raise ValueError(f"y must contain both labels for loss={loss!r} with an intercept")
+    if isinstance(seed_network, str):
+        if seed_network != "adam":
+            raise ValueError(f"seed_network must be a network, a tuple (W1, b1) or 'adam'; got {seed_network!r}")
+        if loss not in ("squared", "logistic"):
+            raise ValueError(f"seed_network='adam' supports loss 'squared' or 'logistic'; got {loss!r}")
+        from .adam import adam_network
+
+        rs = random_state if isinstance(random_state, int) and not isinstance(random_state, bool) else 0
+        W_a, b_a, _, _, obj_a = adam_network(Xa, encode_targets(loss, y, n), lam=lam, loss=loss, reg=reg, bias=bias,
+                                             steps=1000, random_state=rs)
+        if verbose:
+            print(f"[beyond] Adam seed (width 64, 1000 steps): objective {obj_a:.10g}")
+        seed_network = (W_a, b_a)
     seeds = _seed_neurons(seed_network)
     if seeds is not None and seeds[0].shape[1] != d:
         raise ValueError(f"seed_network has {seeds[0].shape[1]} inputs; X has {d} features")
