@@ -77,3 +77,12 @@ def test_fit_beyond_adam_seed():
     assert net.objective(X, y) == pytest.approx(opt, rel=1e-6)
     with pytest.raises(ValueError):
         fit_beyond(X, y, lam=0.3, seed_network="sgd")
+
+
+def test_fit_beyond_l2_brackets_the_exact_l2_optimum():
+    X, y = _data(12, 10, 2)
+    lam = 0.3
+    opt = solve_exact(X, y, lam, reg="l2", bias=True).value
+    net = fit_beyond(X, y, lam=lam, reg="l2", max_columns=10, time_limit=20, random_state=0)
+    assert net.info["bound_lower_bound"] <= opt * (1 + 1e-9)
+    assert net.objective(X, y) >= opt * (1 - 1e-9)

@@ -105,7 +105,10 @@ class ColumnGeneration:
 
     def add_vertex(self, rows, v, source: str) -> bool:
         W, b = self.geo.to_data(v[None])
-        rec = self.geo.record(rows, v, self.theorem)
+        theorem = self.theorem
+        if self.reg == "l2" and np.any(np.asarray(rows) >= self.geo.n):  # a face w_k = 0: not a Thm 3/5 subset
+            theorem = "vertex of the l1 arrangement (not a p=2 dictionary candidate)"
+        rec = self.geo.record(rows, v, theorem)
         if self.cs.add(W[0], float(b[0]), rec) is None:
             return False
         self.n_added[source] += 1
