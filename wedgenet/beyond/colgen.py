@@ -11,7 +11,8 @@ The loop (``fit_beyond``):
    (and, in the first round, the snapped neurons of ``seed_network``, e.g. a short Adam run),
    climb to adjacent vertices of the arrangement while ``|K_j^T theta| / lam`` increases; every
    local maximum above 1 joins the set; back to 2 while a round lowers the objective by more
-   than ``LOCAL_GAIN_RTOL`` (and, before the first bound, until half the time is used).
+   than ``LOCAL_GAIN_RTOL`` (before the first bound, ``max(0.3 time_limit, first slice)`` is kept
+   for the MILP; each climb stops at its deadline).
 4. Then *exact pricing* (:mod:`~wedgenet.beyond.milp`): the MILP
    bounds the maximum violation over every neuron within a time slice.  Its certified upper
    bound gives the lower bound of :mod:`~wedgenet.beyond.bound` (kept as the best over rounds:
@@ -43,7 +44,7 @@ from .vertices import Geometry
 __all__ = ["fit_beyond", "ColumnGeneration"]
 
 #: the local search alone continues while a round lowers the objective by more than this (relative);
-#: otherwise (or once half the time is used without a bound) the pricing MILP runs
+#: otherwise (or once only the time kept for the first bound is left) the pricing MILP runs
 LOCAL_GAIN_RTOL = 1e-4
 
 
@@ -259,18 +260,20 @@ def fit_beyond(X, y, *, lam: float, loss: str = "squared", reg: str = "l1", bias
         run.solve()
         run.log(f"restricted solve: objective {run.upper:.10g}, {run.res.support.size} neurons")
         first = True
+        reserve = max(0.3 * time_limit, slice0)  # kept for the pricing MILP until the first bound
         while time.perf_counter() < deadline:
-            before = run.upper
-            added = run.heuristic(seeds if first else None, max_starts, deadline)
-            first = False
-            if added:
-                run.solve()
-                run.log(f"local search added {added} columns; objective {run.upper:.10g}, "
-                        f"{run.res.support.size} neurons")
-                gain = (before - run.upper) / max(abs(before), 1e-300)
-                half_time = time.perf_counter() - t0 >= 0.5 * time_limit and not run.history
-                if gain > LOCAL_GAIN_RTOL and not half_time:
-                    continue
+            ls_deadline = deadline - (0.0 if run.history else reserve)
+            if time.perf_counter() < ls_deadline:
+                before = run.upper
+                added = run.heuristic(seeds if first else None, max_starts, ls_deadline)
+                first = False
+                if added:
+                    run.solve()
+                    run.log(f"local search added {added} columns; objective {run.upper:.10g}, "
+                            f"{run.res.support.size} neurons")
+                    gain = (before - run.upper) / max(abs(before), 1e-300)
+                    if gain > LOCAL_GAIN_RTOL and time.perf_counter() < ls_deadline:
+                        continue
             remaining = deadline - time.perf_counter()
             if remaining < 1.0:
                 break

@@ -29,14 +29,18 @@ __all__ = ["climb", "neighbour_scores", "best_vertices"]
 
 #: largest ``(rows of a chunk) * n`` evaluated at once (memory of the pre-activation block)
 CHUNK_ELEMENTS = 2_000_000
+#: positions tried first at each step of a climb (all of them before declaring a local maximum)
+POSITION_BATCH = 6
 
 
-def neighbour_scores(geo: Geometry, rows: np.ndarray, v: np.ndarray, theta: np.ndarray):
+def neighbour_scores(geo: Geometry, rows: np.ndarray, v: np.ndarray, theta: np.ndarray,
+                     positions: np.ndarray | None = None):
     """The best neighbour of the vertex ``(rows, v)``: ``(score, r_position, q_row, sign)``.
 
     ``score`` is the largest ``|sum theta_i (A v')_+| / ||w'||_p`` (times ``R``: data units, so it
     compares with dictionary scores) over every swap and both orientations; ``sign`` is the
     orientation (+1: ``v'``, -1: ``-v'``).  ``(-inf, -1, -1, 0)`` if no swap gives a neuron.
+    ``positions`` restricts the rows that may be swapped out (default: all ``D - 1``).
     """
     D = geo.D
     M = np.vstack([geo.rows[rows], v[None, :]])
@@ -53,7 +57,8 @@ def neighbour_scores(geo: Geometry, rows: np.ndarray, v: np.ndarray, theta: np.n
     best = (-np.inf, -1, -1, 0)
     in_set = np.zeros(P, dtype=bool)
     in_set[rows] = True
-    for r in range(D - 1):
+    for r in (range(D - 1) if positions is None else positions):
+        r = int(r)
         Wn = alpha[:, r, None] * v[None, : geo.d] - beta[:, None] * G[None, : geo.d, r]
         nrm = np.abs(Wn).sum(axis=1) if geo.p == 1 else np.linalg.norm(Wn, axis=1)
         scale_ok = nrm > 1e-10 * max(float(np.abs(alpha[:, r]).max()), float(np.abs(beta).max()), 1e-300)
@@ -78,16 +83,28 @@ def neighbour_scores(geo: Geometry, rows: np.ndarray, v: np.ndarray, theta: np.n
 
 
 def climb(geo: Geometry, rows: np.ndarray, v: np.ndarray, theta: np.ndarray, *, max_steps: int = 200,
-          rtol: float = 1e-12):
-    """Hill climbing from the vertex ``(rows, v)``; returns ``(rows, v, score, steps)`` at a local maximum.
+          rtol: float = 1e-12, deadline: float | None = None):
+    """Hill climbing from the vertex ``(rows, v)``; returns ``(rows, v, score, steps)`` at a local maximum
+    (or where ``deadline``, a ``time.perf_counter()`` value, stopped it).
 
     ``score`` is ``|sum_i theta_i (w . x_i + b)_+|`` for the unit-norm data neuron of ``v``.
     """
+    import time
+
     rows = np.asarray(rows, dtype=np.int64).copy()
     score = float(abs(geo.scores(v[None], theta)[0]))
+    rng = np.random.default_rng(len(rows))
     steps = 0
     for steps in range(1, max_steps + 1):  # noqa: B007
-        s, r, q, sign = neighbour_scores(geo, rows, v, theta)
+        if deadline is not None and time.perf_counter() > deadline:
+            steps -= 1
+            break
+        # swap out a random batch of positions first (cheap when D is large); the whole
+        # neighbourhood only when the batch does not improve, so a stop is a local maximum
+        order = rng.permutation(geo.D - 1)
+        s, r, q, sign = neighbour_scores(geo, rows, v, theta, order[:POSITION_BATCH])
+        if not s > score * (1.0 + rtol) + 1e-300 and geo.D - 1 > POSITION_BATCH:
+            s, r, q, sign = neighbour_scores(geo, rows, v, theta, order[POSITION_BATCH:])
         if not s > score * (1.0 + rtol) + 1e-300:
             steps -= 1
             break
@@ -124,7 +141,7 @@ def best_vertices(geo: Geometry, V0: np.ndarray, theta: np.ndarray, *, max_start
         v = geo.vertex(rows, sign_ref=v0)
         if v is None:
             continue
-        rows, v, score, _ = climb(geo, rows, v, theta, max_steps=max_steps)
+        rows, v, score, _ = climb(geo, rows, v, theta, max_steps=max_steps, deadline=deadline)
         key = (tuple(sorted(rows.tolist())), float(np.sign(v[np.argmax(np.abs(v))])))
         if key not in out or out[key][2] < score:
             out[key] = (rows, v, score)
