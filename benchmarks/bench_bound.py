@@ -169,6 +169,7 @@ def main(argv=None):
     ap.add_argument("--relaxation", action="store_true")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--json", default=None, help="write the rows to this file")
+    ap.add_argument("--data", nargs="*", default=None, help="only these data sets (name prefixes)")
     args = ap.parse_args(argv)
     args.time = args.time or (30.0 if args.quick else 300.0)
     args.adam_steps = args.adam_steps or (1000 if args.quick else 3000)
@@ -178,6 +179,8 @@ def main(argv=None):
     data = datasets(args.quick)
     if args.quick:
         data = data[:1]
+    if args.data:
+        data = [t for t in data if any(t[0].startswith(p) for p in args.data)]
     for name, X, y, loss in data:
         lo, up, opt = lam_max(X, y, loss, 20.0 if args.quick else 60.0)
         print(f"\n{name}: lam_max = {lo:.6g} (pricing MILP {'proved it' if opt else f'stopped: lam_max <= {up:.6g}'})",
