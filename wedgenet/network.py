@@ -248,6 +248,49 @@ class WedgeNetwork:
             f, yy = st.transform_y(f), st.transform_y(yy)
         return float(loss.value(f, yy) + self.lam * self.penalty())
 
+    # ------------------------------------------------------------------ a bound on the global optimum
+    def fitted_view(self, X, y) -> tuple[WedgeNetwork, np.ndarray, np.ndarray]:
+        """``(net, X, y)`` in the units the fit solved in: standardized weights, data and targets
+        (encoded for the loss), so that bounds and objectives refer to the certified problem."""
+        loss = get_loss(self.loss)
+        Xa = as_float_array("X", X, ndim=2)
+        f = self.decision_function(Xa)
+        yy = _encode_targets(loss, y, f, self.classes)
+        st = self.standardization
+        if st is None:
+            return dataclasses.replace(self, classes=None), Xa, yy
+        W1s, b1s, W2s, b2s = st.standardized_weights(self)
+        net = dataclasses.replace(self, W1=W1s, b1=b1s, W2=W2s, b2=b2s, standardization=None, classes=None,
+                                  info=dict(self.info))
+        return net, st.transform_X(Xa), st.transform_y(yy) if loss.task == "regression" else yy
+
+    def bound(self, X, y, *, time_limit: float = 60.0, verbose: bool = False):
+        """A certified lower bound on the global optimum of this network's training problem.
+
+        Weak duality with the maximum dual violation over *every* neuron bounded by a pricing
+        MILP (:func:`wedgenet.beyond.lower_bound`, docs/bound.md): ``lower_bound <= OPT <=
+        objective``, valid for networks of any width.  The certificate records it
+        (``certificate.lower_bound``, ``verdict()`` says "proven within X% of the global optimum").
+        Two-layer networks with scalar output and squared, logistic or hinge loss.
+        """
+        from .beyond import lower_bound
+
+        net, Xf, yf = self.fitted_view(X, y)
+        b = lower_bound(net, Xf, yf, time_limit=time_limit, verbose=verbose)
+        self.attach_bound(b)
+        return b
+
+    def attach_bound(self, b) -> None:
+        """Record a :class:`wedgenet.beyond.Bound` in the certificate (the best lower bound is kept)."""
+        cert = self.certificate
+        if cert is None:
+            cert = Certificate(primal=b.upper, dual=-math.inf, gap=math.inf, relative_gap=math.inf,
+                               max_violation=math.inf, n_columns_priced=0)
+        lb = b.lower_bound if cert.lower_bound is None else max(cert.lower_bound, b.lower_bound)
+        method = "pricing MILP, solved" if b.solved_to_optimality else "pricing MILP, HiGHS dual bound at time limit"
+        self.certificate = dataclasses.replace(cert, lower_bound=float(lb), bound_method=method)
+        self.info.update(b.as_info())
+
     # ------------------------------------------------------------------ pruning
     def prune(self, X, *, rtol: float = 1e-10) -> WedgeNetwork:
         """An equivalent network with at most ``n`` neurons when ``self`` is optimal, and at most
