@@ -27,7 +27,7 @@ from .dictionaries import Dictionary, MemoryBudgetError, StreamedDictionary, dic
 from .estimators import WedgeClassifier, WedgeRegressor
 from .fitting import FitInterrupted, fit, fit_path
 from .network import Neuron, WedgeNetwork, load
-from .polish import PolishReport, polish
+from .polishing import PolishReport, polish
 
 __version__ = "0.1.0"
 

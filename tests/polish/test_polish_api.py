@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import wedgenet
-from wedgenet.polish import adapters
+from wedgenet.polishing import adapters
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
@@ -343,7 +343,7 @@ def test_more_bad_inputs_name_the_argument(spiral_net):
 
 
 def test_polish_weights_validates_its_inputs():
-    from wedgenet.polish import polish_weights
+    from wedgenet.polishing import polish_weights
 
     rng = np.random.default_rng(0)
     S, W, b = rng.standard_normal((10, 2)), rng.standard_normal((3, 2)), np.zeros(3)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import wedgenet
-from wedgenet.polish.selection import polish_weights
+from wedgenet.polishing.selection import polish_weights
 
 
 def _rel_residual(S, W, b, samples):

@@ -162,7 +162,7 @@ def polish(model: Any, X: Any, y: Any = None, *, layers: Any = "first", refit: b
     4. ``refit=True``: the output layer is refitted by the convex problem with the training loss
        and the ``(lam/2)`` penalty, which, with the last hidden layer fixed up to scale, is the
        Lasso ``L(K z + 1 t; y) + lam ||z||_1`` over the unit neurons (column weights
-       ``||w_j||_p``; see :mod:`wedgenet.polish.refit`), solved by a wedgenet back-end;
+       ``||w_j||_p``; see :mod:`wedgenet.polishing.refit`), solved by a wedgenet back-end;
     5. the scales of consecutive layers are rebalanced (``||w_j||_p = ||a_j||_2``).
 
     ``layers="all"`` polishes the hidden layers one after another, each on the activations of the
@@ -177,7 +177,7 @@ def polish(model: Any, X: Any, y: Any = None, *, layers: Any = "first", refit: b
     Parameters
     ----------
     model : torch ``nn.Sequential`` of ``Linear``/``ReLU`` (a first ``Conv2d``, with pooling after it,
-        is allowed; see :mod:`wedgenet.polish.adapters`), or numpy weights: a list of layers, each an
+        is allowed; see :mod:`wedgenet.polishing.adapters`), or numpy weights: a list of layers, each an
         ``(m, d)`` array or a ``(W, b)`` pair, read as ``Linear-ReLU-...-Linear``.  A single array or
         ``(W, b)`` pair is one hidden layer on its own (no output layer: ``refit=False``, no ``y``).
         Not modified unless ``inplace=True`` (torch only).
