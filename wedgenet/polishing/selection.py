@@ -29,9 +29,15 @@ nearest to its hyperplane, where ``r`` is the rank of the (augmented) samples.
   otherwise define a hyperplane far from the old one, although each is close to it.
 * **Cross products** are batched over the neurons (:func:`wedgenet.cross_from_indices`, tolerance
   0: independence was already checked by the selection).
-* **Sign and norm.** The sign makes ``<w_new, w_old> > 0`` in the augmented space (a published
-  implementation forgot this and flipped active half-spaces); the scale keeps the penalised
-  norm ``||w||_p`` (bias excluded) of the old neuron, or sets it to 1 (``normalize=True``).
+* **Units.** Features are divided by their largest magnitude (a power of two, so exactly) and
+  rows are scaled to unit norm before any product (:func:`equilibrate`, :func:`unit_rows`): the
+  hyperplanes chosen do not depend on the units of the features, from 1e-150 to 1e150.
+* **Sign and norm.** The sign makes the new neuron agree with the old one on the training
+  samples, ``sum_i (x_i . w_old + b_old)(x_i . w_new + b_new) > 0`` (a published implementation
+  forgot the sign and flipped active half-spaces); the scale keeps the penalised norm
+  ``||w||_p`` (bias excluded) of the old neuron, or sets it to 1 (``normalize=True``).  Below
+  full rank the neuron is projected onto the row space of the samples in their own units (the
+  component outside it costs penalty and changes nothing on the samples).
 """
 
 from __future__ import annotations
@@ -44,7 +50,8 @@ from .._validation import as_float_array, check_bool, check_nonneg_float, check_
 from ..algebra import cross_from_indices
 from ._kernels import first_independent
 
-__all__ = ["LayerPolish", "row_space", "polish_weights"]
+__all__ = ["LayerPolish", "SampleSpace", "row_space", "polish_weights", "prepare_samples", "snap", "equilibrate",
+           "unit_rows", "safe_norms"]
 
 #: a candidate is independent of the chosen samples when its residual exceeds this fraction of its norm
 INDEPENDENCE_RTOL = 1e-9
@@ -161,13 +168,61 @@ def _check_polish_inputs(S, W, b, rank, normalize, p, spread):
     return np.ascontiguousarray(S), np.ascontiguousarray(W), b, rank, normalize, int(p), spread
 
 
-def _polish_weights(S: np.ndarray, W: np.ndarray, b: np.ndarray | None, *, rank: int | None,
-                    normalize: bool, p: int, spread: float) -> LayerPolish:
+@dataclass
+class SampleSpace:
+    """The samples of one layer prepared once for every snap (all candidate rules share it).
+
+    ``scale`` are the per-feature column scales (max |S_:i|, 1 for an all-zero column): the
+    geometry is computed on ``S / scale`` with neurons ``w * scale`` (the same hyperplanes, see
+    :func:`equilibrate`), so selection and crossing do not depend on the units of the features.
+    """
+
+    Xu: np.ndarray           # (nu, D) distinct augmented samples, equilibrated
+    keep: np.ndarray         # (nu,) row of S of each distinct sample
+    counts: np.ndarray       # (nu,) multiplicities
+    V: np.ndarray | None     # (r, D) row-space basis, None at full rank
+    Z: np.ndarray            # (nu, r) distinct samples in the row-space basis, rows of unit norm
+    rank: int
+    scale: np.ndarray        # (d,) feature scales
+    biased: bool
+    n: int
+    d: int
+
+
+def equilibrate(S: np.ndarray) -> np.ndarray:
+    """Per-feature scales ``c_i = max_k |S_ki|`` (1 for a zero column), powers of two.
+
+    A neuron ``(w, b)`` on ``S`` is the same hyperplane as ``(w * c, b)`` on ``S / c``; powers of
+    two make the division exact, so results are invariant to the units of every feature over the
+    whole float64 range (docs/conventions.md, "Scale").
+    """
+    c = np.max(np.abs(S), axis=0) if S.shape[0] else np.ones(S.shape[1])
+    c = np.where((c > 0) & np.isfinite(c), c, 1.0)
+    return np.exp2(np.round(np.log2(c)))
+
+
+def unit_rows(A: np.ndarray) -> np.ndarray:
+    """Rows of ``A`` divided by their Euclidean norm, computed without overflow or underflow
+    (each row is first divided by its largest magnitude); zero rows stay zero."""
+    mx = np.max(np.abs(A), axis=1, keepdims=True) if A.shape[1] else np.ones((A.shape[0], 1))
+    B = A / np.where(mx > 0, mx, 1.0)
+    nb_ = np.linalg.norm(B, axis=1, keepdims=True)
+    return B / np.where(nb_ > 0, nb_, 1.0)
+
+
+def safe_norms(A: np.ndarray, p: int = 2) -> np.ndarray:
+    """``||row||_p`` of every row of ``A`` without overflow or underflow (max-scaled)."""
+    mx = np.max(np.abs(A), axis=1) if A.shape[1] else np.zeros(A.shape[0])
+    s = np.where(mx > 0, mx, 1.0)
+    return np.linalg.norm(A / s[:, None], ord=p, axis=1) * s
+
+
+def prepare_samples(S: np.ndarray, biased: bool, rank: int | None = None) -> SampleSpace:
+    """Equilibrate, augment with the column of ones, merge duplicates and find the row space."""
     n, d = S.shape
-    m = W.shape[0]
-    biased = b is not None
-    Xa = np.hstack([S, np.ones((n, 1))]) if biased else S
-    Wa = np.hstack([W, b[:, None]]) if biased else W
+    scale = equilibrate(S)
+    Se = S / scale
+    Xa = np.hstack([Se, np.ones((n, 1))]) if biased else Se
     D = Xa.shape[1]
     keep, counts = _unique_rows(Xa)
     Xu = np.ascontiguousarray(Xa[keep])
@@ -175,47 +230,94 @@ def _polish_weights(S: np.ndarray, W: np.ndarray, b: np.ndarray | None, *, rank:
     if rank is not None and rank > min(nu, D):
         raise ValueError(f"rank={rank} exceeds the rank bound min(n_distinct_samples, dim) = {min(nu, D)}")
     V, r = row_space(Xu, rank)
-    Z = Xu if V is None else np.ascontiguousarray(Xu @ V.T)
+    Z = Xu if V is None else Xu @ V.T
+    return SampleSpace(Xu=Xu, keep=keep, counts=counts, V=V, Z=np.ascontiguousarray(unit_rows(Z)), rank=r,
+                       scale=scale, biased=biased, n=n, d=d)
+
+
+def _polish_weights(S: np.ndarray, W: np.ndarray, b: np.ndarray | None, *, rank: int | None,
+                    normalize: bool, p: int, spread: float) -> LayerPolish:
+    return snap(prepare_samples(S, b is not None, rank), W, b, normalize=normalize, p=p, spread=spread)
+
+
+def snap(sp: SampleSpace, W: np.ndarray, b: np.ndarray | None, *, normalize: bool = False, p: int = 2,
+         spread: float = 0.0, order: str = "distance") -> LayerPolish:
+    """Snap the neurons ``(W, b)`` onto cross products of samples of ``sp`` (one candidate rule).
+
+    ``order="distance"`` ranks samples by ``|x . w + b|`` (the paper's nearest samples);
+    ``order="angle"`` by ``|x . w + b| / ||(x, 1)||`` in the equilibrated coordinates (nearest in
+    angle, which prefers samples far from the origin).  ``spread`` as in :func:`wedgenet.polish`.
+    """
+    m = W.shape[0]
+    d = sp.d
+    biased = sp.biased
+    Xu, Z, V, r = sp.Xu, sp.Z, sp.V, sp.rank
+    We = W * sp.scale                                   # the same hyperplanes on S / scale
+    Wa = np.hstack([We, b[:, None]]) if biased else We
+    Wa_u = unit_rows(Wa)                                # direction only: no overflow in the products
     k = r - 1
     # step 1: one matrix product for the whole layer
-    P_old = Wa @ Xu.T                                   # (m, nu) pre-activations on distinct samples
-    wn = np.linalg.norm(W, axis=1)
-    scale = np.where(wn > 0, wn, np.maximum(np.linalg.norm(Wa, axis=1), 1e-300))
-    dist = np.abs(P_old) / scale[:, None]
-    # steps 2-3: nearest independent samples, batched cross products
+    P_old = Wa_u @ Xu.T                                 # (m, nu) pre-activations (unit neurons)
+    rank_key = np.abs(P_old)
+    if order == "angle":
+        rank_key = rank_key / np.maximum(np.linalg.norm(Xu, axis=1), 1e-300)[None, :]
+    # steps 2-3: nearest independent samples, batched cross products of unit rows
     if k == 0:
         sel = np.zeros((m, 0), dtype=np.int64)
         C = np.ones((m, 1))
     else:
         # independence is measured inside the old hyperplane (samples projected onto w_old^perp)
-        U = Wa if V is None else Wa @ V.T
-        U = U / np.maximum(np.linalg.norm(U, axis=1, keepdims=True), 1e-300)
-        sel = _select(Z, dist, np.ascontiguousarray(U), k, slack=max(16, k // 2),
+        U = unit_rows(Wa_u if V is None else Wa_u @ V.T)
+        sel = _select(Z, rank_key, np.ascontiguousarray(U), k, slack=max(16, k // 2),
                       rtol=max(spread, INDEPENDENCE_RTOL))
-        C = cross_from_indices(Z, sel, rtol=0.0)
-    Wn = C if V is None else C @ V
-    dots = np.einsum("ij,ij->i", Wn, Wa)
+        C = unit_rows(cross_from_indices(Z, sel, rtol=0.0))
+    Wn = unit_rows(C if V is None else C @ V)           # unit augmented neurons in equilibrated coordinates
+    # sign: the new neuron agrees with the old one on the training samples (sum of products of the
+    # pre-activations, a unit-free criterion); ties fall back to the equilibrated inner product
+    dots = ((Wn @ Xu.T) * P_old) @ sp.counts
+    dots = np.where(dots == 0, np.einsum("ij,ij->i", Wn, Wa_u), dots)
     degenerate = dots == 0
-    sgn = np.where(dots < 0, -1.0, 1.0)
-    wpart = Wn[:, :d]
-    new_norm = np.linalg.norm(wpart, ord=p, axis=1)
-    old_norm = np.linalg.norm(W, ord=p, axis=1)
+    Wn = Wn * np.where(dots < 0, -1.0, 1.0)[:, None]
+    cosang = np.einsum("ij,ij->i", Wn, Wa_u)
+    # back to the units of S: w = w_e / scale (then the requested norm, computed scale-safely)
+    Wo = np.hstack([Wn[:, :d] / sp.scale, Wn[:, d:]])
+    if V is not None:  # minimal norm in the units of S: project onto the row space of the original samples
+        Q = np.linalg.qr((V * np.r_[sp.scale, np.ones(Wn.shape[1] - d)]).T)[0]
+        Wo = unit_rows(Wo)
+        Wo = (Wo @ Q) @ Q.T
+    wpart = Wo[:, :d]
+    bpart = Wo[:, d].copy() if biased else None
+    new_norm = safe_norms(wpart, p)
+    old_norm = safe_norms(W, p)
     target = np.ones(m) if normalize else np.where(old_norm > 0, old_norm, 1.0)
-    Wn = Wn * (sgn * target / np.where(new_norm > 0, new_norm, 1.0))[:, None]
-    # statistics
-    cosang = np.einsum("ij,ij->i", Wn, Wa) / np.maximum(np.linalg.norm(Wn, axis=1) * np.linalg.norm(Wa, axis=1),
-                                                         1e-300)
-    angle = np.degrees(np.arccos(np.clip(cosang, -1.0, 1.0)))
+    f = target / np.where(new_norm > 0, new_norm, 1.0)
+    Wout = wpart * f[:, None]
+    bout = None if bpart is None else bpart * f
+    # statistics (angle between (w, b) in the units of S, computed on unit rows)
+    Wa_old_s = unit_rows(np.hstack([W, b[:, None]]) if biased else W)
+    Wa_new_s = unit_rows(np.hstack([Wout, bout[:, None]]) if biased else Wout)
+    cos_s = np.einsum("ij,ij->i", Wa_old_s, Wa_new_s)
+    cos_s = np.where(np.isfinite(cos_s), cos_s, cosang)
+    angle = np.degrees(np.arccos(np.clip(cos_s, -1.0, 1.0)))
     P_new = Wn @ Xu.T
     xn = np.linalg.norm(Xu, axis=1)
-    thr_old = 1e-12 * xn[None, :] * np.linalg.norm(Wa, axis=1)[:, None]
-    thr_new = 1e-12 * xn[None, :] * np.linalg.norm(Wn, axis=1)[:, None]
-    changed = (P_old > thr_old) != (P_new > thr_new)
+    changed = (P_old > 1e-12 * xn[None, :]) != (P_new > 1e-12 * xn[None, :])
     rows = np.arange(m)[:, None]
     changed[rows, sel] = False
-    sign_changes = changed.astype(np.int64) @ counts
-    max_distance = np.take_along_axis(dist, sel, axis=1).max(axis=1) if k else np.zeros(m)
-    samples = keep[sel]
-    return LayerPolish(W=np.ascontiguousarray(Wn[:, :d]), b=Wn[:, d].copy() if biased else None,
-                       samples=samples, angle=angle, sign_changes=sign_changes, max_distance=max_distance,
-                       degenerate=degenerate, rank=r, n_samples=n, n_unique=nu, dim=D)
+    sign_changes = changed.astype(np.int64) @ sp.counts
+    # distance of a defining sample to the old hyperplane, in the units of S (|x . w + b| / ||w||)
+    wn_old = safe_norms(W, 2)
+    dist_scale = np.where(wn_old > 0, 1.0 / np.maximum(safe_norms(Wa_old_s[:, :d], 2), 1e-300), 1.0)
+    raw = np.abs(np.einsum("ijk,ik->ij", _rows_of(sp, sel), Wa_old_s)) if k else np.zeros((m, 0))
+    max_distance = (raw.max(axis=1) * dist_scale) if k else np.zeros(m)
+    samples = sp.keep[sel]
+    return LayerPolish(W=np.ascontiguousarray(Wout), b=bout, samples=samples, angle=angle,
+                       sign_changes=sign_changes, max_distance=max_distance, degenerate=degenerate, rank=r,
+                       n_samples=sp.n, n_unique=Xu.shape[0], dim=Xu.shape[1])
+
+
+def _rows_of(sp: SampleSpace, sel: np.ndarray) -> np.ndarray:
+    """The defining samples ``(m, k, D)`` in the units of ``S`` (augmented with 1 when biased)."""
+    X = sp.Xu[sel]
+    X[..., :sp.d] *= sp.scale
+    return X
