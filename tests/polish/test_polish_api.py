@@ -34,7 +34,7 @@ def test_refit_is_the_convex_optimum_and_balanced():
     y = np.sin(X[:, 0]) + X[:, 1] ** 2
     model = _two_layer(rng, m=12)
     lam = 0.1
-    out, rep = wedgenet.polish(model, X, y, lam=lam)
+    out, rep = wedgenet.polish(model, X, y, lam=lam, keep="polished")
     (W1, b1), (W2, b2) = out
     # balanced: ||w_j|| = |a_j|
     np.testing.assert_allclose(np.linalg.norm(W1, axis=1), np.abs(W2[0]), rtol=1e-9, atol=1e-12)
@@ -44,7 +44,7 @@ def test_refit_is_the_convex_optimum_and_balanced():
     # the refit is the optimum of the convex problem: an independent cvxpy solve of the weighted Lasso
     import cvxpy as cp
 
-    polished_layer = wedgenet.polish(model, X, y, lam=lam, refit=False)[1].weights[0]
+    polished_layer = wedgenet.polish(model, X, y, lam=lam, refit=False, keep="polished")[1].weights[0]
     U, beta = polished_layer
     H = np.maximum(X @ U.T + beta, 0)
     K = H / np.linalg.norm(U, axis=1)
@@ -85,7 +85,7 @@ def test_never_worse_than_refitting_the_unpolished_layer(spiral_net):
     Plain polishing (keep='polished', the paper's procedure) can: on this small spiral net it does.
     """
     model, X, y, lam = spiral_net
-    _, rep = wedgenet.polish(model, X, y, lam=lam)
+    _, rep = wedgenet.polish(model, X, y, lam=lam, keep="polished")
     pol, base = rep.after["objective"], rep.refit_unpolished["objective"]
     assert base <= rep.before["objective"]
     out, rep_u = wedgenet.polish(model, X, y, lam=lam, keep="union")
@@ -128,12 +128,20 @@ def test_polished_neurons_pass_through_samples(spiral_net):
     _, rep = wedgenet.polish(model, X, y, lam=lam, refit=False)
     W, b = rep.weights[0]
     Xa = np.c_[X, np.ones(len(X))]
-    for j, s in enumerate(rep.layers[0].samples):
+    lr = rep.layers[0]
+    assert lr.polished.sum() >= 1 and set(lr.unpolished) == set(lr.reasons)  # every kept neuron has a reason
+    for j in np.flatnonzero(lr.polished):
+        s = lr.samples[j]
         wa = np.r_[W[j], b[j]]
         assert np.max(np.abs(Xa[s] @ wa) / np.linalg.norm(Xa[s], axis=1)) < 1e-10 * np.linalg.norm(wa)
+    for j in lr.unpolished:  # kept with their trained weights (up to the rebalancing scale)
+        wt = np.r_[model[0].weight.detach().numpy()[j], model[0].bias.detach().numpy()[j]]
+        assert abs(np.r_[W[j], b[j]] @ wt) == pytest.approx(np.linalg.norm(np.r_[W[j], b[j]]) * np.linalg.norm(wt))
+    assert rep.after["objective"] <= 1.005 * rep.before["objective"]
     W0 = model[0].weight.detach().numpy()
     b0 = model[0].bias.detach().numpy()
-    assert np.all(np.einsum("ij,ij->i", np.c_[W0, b0], np.c_[W, b]) > 0)
+    # signs agree with the trained neurons on the training samples
+    assert np.all(np.einsum("ij,ij->j", Xa @ np.c_[W0, b0].T, Xa @ np.c_[W, b].T) > 0)
     # refit=False: rebalanced only, so the function is that of the polished layer with the old output weights
     assert rep.refit is None and rep.refit_unpolished is None
 
@@ -239,16 +247,16 @@ def test_bias_false_and_numpy_formats():
         wedgenet.polish([rng.standard_normal((6, 4)), rng.standard_normal((1, 6))], X, y, lam=0.1, bias=True)
 
 
-def test_report_summary(spiral_net, capsys):
+def test_report_summary(spiral_net):
     model, X, y, lam = spiral_net
     _, rep = wedgenet.polish(model, X, y, lam=lam)
-    rep.summary(max_rows=3)
-    text = capsys.readouterr().out
+    text = rep.summary(max_rows=3)
+    assert isinstance(text, str) and text == str(rep).replace(str(rep), text)
     assert "refit unpolished" in text and "angle" in text and "more neurons" in text
+    assert "training objective better" in text and "budget +0.50%: met" in text
+    assert "sample-defined neurons: 24 of 24" in text
     assert len(rep.neurons) == 24 and rep.neurons[0].samples == tuple(rep.layers[0].samples[0])
-    buf = io.StringIO()
-    rep.summary(file=buf)
-    assert buf.getvalue().count("\n") > 24
+    assert rep.summary().count("\n") > 24
 
 
 @pytest.mark.parametrize("bad, match", [

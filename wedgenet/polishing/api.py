@@ -11,6 +11,7 @@ from .._validation import as_float_array, check_choice, check_nonneg_float, chec
 from ..fitting import encode_targets
 from ..solvers import get_loss
 from . import adapters
+from .objective import ObjectiveContext, polish_layer_by_objective
 from .refit import apply_refit, rebalance, refit_output
 from .report import LayerReport, PolishReport
 from .selection import polish_weights
@@ -62,6 +63,28 @@ def _metric(loss_name: str, f: np.ndarray, yy: np.ndarray) -> float:
     return float(np.mean(np.where(f >= 0, 1.0, -1.0) == yy))
 
 
+def _curvature(loss_name: str, f: np.ndarray, yy: np.ndarray) -> np.ndarray:
+    """Diagonal of the loss's second derivative in the outputs ``f`` ``(n, c)``, for the pricing model.
+
+    squared: 1; logistic: ``s (1 - s)`` at ``s = sigmoid(y f)``; softmax: ``p (1 - p)``;
+    hinge (not smooth): ``1/4``, the logistic curvature at the margin.
+    """
+    f2 = f.reshape(f.shape[0], -1)
+    if loss_name == "squared":
+        return np.ones_like(f2)
+    if loss_name == "logistic":
+        from scipy.special import expit
+
+        s = expit(yy.reshape(f2.shape) * f2)
+        return s * (1.0 - s)
+    if loss_name == "softmax":
+        from scipy.special import softmax
+
+        q = softmax(f2, axis=1)
+        return q * (1.0 - q)
+    return np.full_like(f2, 0.25)
+
+
 def _penalty(weights: list, p: int) -> float:
     """``sum over hidden layers of sum_j ||w_j||_p^2`` plus ``||A||_F^2`` of the output layer."""
     tot = 0.0
@@ -77,8 +100,19 @@ def _evaluate(net, X, weights, yy, loss, lam, p) -> dict:
         f = f[:, 0]
     L = loss.value(f, yy)
     pen = _penalty(weights, p)
-    return {"objective": None if lam is None else float(L + 0.5 * lam * pen), "loss": float(L), "penalty": pen,
+    return {"objective": None if lam is None else float(L + 0.5 * lam * pen), "loss": float(L),
+            "penalty": None if lam is None else float(0.5 * lam * pen), "norms": pen,
             "metric": _metric(loss.name, f, yy)}
+
+
+def _validation(net, X_val, y_val, weights, loss_name: str, n_out: int) -> float:
+    """The metric (MSE or accuracy) of the network ``weights`` on the validation set."""
+    out, _ = adapters.forward(net, X_val, weights)
+    f = out.reshape(out.shape[0], -1)
+    yv = _targets(loss_name, y_val, X_val.shape[0], n_out)
+    if yv.ndim == 1:
+        f = f[:, 0]
+    return _metric(loss_name, f, yv)
 
 
 def _do_refit(net, X, weights, yy, loss, lam, p, solver, tol, max_iter, verbose, union=None):
@@ -147,7 +181,8 @@ def polish(model: Any, X: Any, y: Any = None, *, layers: Any = "first", refit: b
            loss: str = "squared", lam: float | None = None, bias: bool | None = None, reg: str = "l2",
            normalize: bool = False, rank: int | None = None, spread: float = 0.0, solver: str = "auto",
            tol: float = 1e-6,
-           max_iter: int = 100, keep: str = "polished", inplace: bool = False,
+           max_iter: int = 100, keep: str = "objective", tolerance: float = 0.005, rounds: int = 1,
+           X_val: Any = None, y_val: Any = None, inplace: bool = False,
            verbose: bool = False) -> tuple[Any, PolishReport]:
     """Polish a trained ReLU network: every neuron becomes a cross product of training samples.
 
@@ -227,7 +262,11 @@ def polish(model: Any, X: Any, y: Any = None, *, layers: Any = "first", refit: b
     loss_obj = get_loss(loss)
     check_choice("reg", reg, ("l1", "l2"))
     p = 1 if reg == "l1" else 2
-    check_choice("keep", keep, ("polished", "best", "union"))
+    check_choice("keep", keep, ("objective", "polished", "best", "union"))
+    tolerance = check_nonneg_float("tolerance", tolerance)
+    rounds = check_positive_int("rounds", rounds)
+    if (X_val is None) != (y_val is None):
+        raise ValueError("X_val and y_val go together: pass both or neither")
     for name, v in (("refit", refit), ("normalize", normalize), ("inplace", inplace), ("verbose", verbose)):
         if not isinstance(v, bool):
             raise ValueError(f"{name} must be True or False; got {v!r}")
@@ -259,7 +298,7 @@ def polish(model: Any, X: Any, y: Any = None, *, layers: Any = "first", refit: b
         nob = [k for k in idx if net.layers[k].b is None]
         if nob:
             raise ValueError(f"bias=True but hidden layer(s) {nob} have no bias")
-    if keep != "polished" and not refit:
+    if keep in ("best", "union") and not refit:
         raise ValueError(f"keep={keep!r} compares refits: it needs refit=True")
 
     orig = [(a.W, a.b) for a in net.layers]
@@ -279,6 +318,16 @@ def polish(model: Any, X: Any, y: Any = None, *, layers: Any = "first", refit: b
                 raise ValueError("y must contain both classes for loss='logistic': the refit has a free output "
                                  "bias, and with one label the loss has no minimiser")
     before = None if yy is None else _evaluate(net, Xa, orig, yy, loss_obj, lam, p)
+
+    Xv = None
+    if X_val is not None:
+        if yy is None:
+            raise ValueError("X_val/y_val need a model with an output layer")
+        Xv = adapters.prepare_input(net, X_val)
+    if keep == "objective":
+        return _polish_by_objective(net, Xa, orig, idx, yy, loss_obj, lam, p, bias, rank, normalize, refit,
+                                    solver, tol, max_iter, verbose, tolerance, rounds, before, Xv, y_val,
+                                    t_start)
 
     # ---- steps 1-3, layer by layer on the activations of the polished layers before
     weights = list(orig)
@@ -342,10 +391,114 @@ def polish(model: Any, X: Any, y: Any = None, *, layers: Any = "first", refit: b
                 lr.active = base_slots[0] if lr.layer == last else np.ones(lr.n_neurons, dtype=bool)
     t_refit = time.perf_counter() - t1
     out_model = adapters.export(net, weights)
+    val = _val_pair(net, Xv, y_val, orig, weights, loss_obj.name, yy)
     report = PolishReport(layers=reports, loss=None if yy is None else loss_obj.name, lam=lam,
                           metric_name=None if yy is None else ("mse" if loss_obj.name == "squared" else "accuracy"),
                           before=before, after=after if kept != "unpolished" else baseline,
                           refit_unpolished=baseline, refit=refit_rec, kept=kept,
                           weights=[(W.copy(), None if b is None else b.copy()) for W, b in weights],
-                          seconds={"polish": t_polish, "refit": t_refit, "total": time.perf_counter() - t_start})
+                          seconds={"polish": t_polish, "refit": t_refit, "total": time.perf_counter() - t_start},
+                          validation=val, rule=f"{keep} (spread {spread:g})")
     return out_model, report
+
+
+def _val_pair(net, Xv, y_val, orig, weights, loss_name, yy) -> dict | None:
+    """Validation metric before and after (``None`` without a validation set)."""
+    if Xv is None:
+        return None
+    n_out = 1 if yy.ndim == 1 else yy.shape[1]
+    return {"before": _validation(net, Xv, y_val, orig, loss_name, n_out),
+            "after": _validation(net, Xv, y_val, weights, loss_name, n_out)}
+
+
+def _polish_by_objective(net, Xa, orig, idx, yy, loss_obj, lam, p, bias, rank, normalize, refit, solver, tol,
+                         max_iter, verbose, tolerance, rounds, before, Xv, y_val, t_start):
+    """The default (``keep="objective"``): see :mod:`wedgenet.polishing.objective`."""
+    have_obj = before is not None and before.get("objective") is not None
+    budget = (1.0 + tolerance) * before["objective"] if have_obj else None
+    intercept = net.layers[-1].b is not None
+
+    def finish(weights):
+        rec = slots = None
+        if refit:
+            weights, rec, slots = _do_refit(net, Xa, weights, yy, loss_obj, lam, p, solver, tol, max_iter, verbose)
+        if not net.layer_only:
+            weights = rebalance(weights, p)
+        ev = {} if yy is None else _evaluate(net, Xa, weights, yy, loss_obj, lam, p)
+        return weights, rec, slots, ev
+
+    def grad_curv(f):
+        ff = f[:, 0] if yy.ndim == 1 else f
+        G = loss_obj.gradient(ff, yy).reshape(f.shape[0], -1)
+        return G, _curvature(loss_obj.name, f, yy)
+
+    def union_refit(H, norms):
+        rr = refit_output(H, norms, yy, lam=lam, loss=loss_obj, intercept=intercept, solver=solver, tol=tol,
+                          max_iter=max_iter, verbose=verbose)
+        c = rr.result.certificate
+        return rr.zeta, {"solver": rr.result.solver, "objective": rr.objective, "duality_gap": c.gap,
+                         "relative_gap": c.relative_gap, "converged": bool(rr.result.converged),
+                         "n_columns": int(H.shape[1]),
+                         "n_active": int(np.count_nonzero(np.abs(rr.zeta).reshape(H.shape[1], -1).sum(axis=1)))}
+
+    ctx = ObjectiveContext(net=net, X=Xa, p=p, bias=bias, rank=rank, normalize=normalize, lam=lam,
+                           budget=budget, finish=finish,
+                           grad_curv=grad_curv if (refit and yy is not None) else None,
+                           union_refit=union_refit if (refit and yy is not None) else None, rounds=rounds)
+    weights = list(orig)
+    reports: list[LayerReport] = []
+    last = len(net.layers) - 2
+    ev = None
+    t0 = time.perf_counter()
+    for k in idx:
+        tk = time.perf_counter()
+        W_old, b_old = weights[k]
+        weights, oc, ev = polish_layer_by_objective(ctx, weights, k)
+        res = oc.res
+        slots = ev.get("_slots")
+        active = slots[0] if (slots is not None and k == last) else np.ones(W_old.shape[0], dtype=bool)
+        reports.append(LayerReport(
+            layer=k, kind=net.layers[k].kind, n_samples=res.n_samples, n_unique=res.n_unique, dim=res.dim,
+            rank=res.rank, bias=(b_old is not None and bias is not False), samples=res.samples, angle=res.angle,
+            sign_changes=res.sign_changes, max_distance=res.max_distance, active=np.asarray(active, dtype=bool),
+            seconds=time.perf_counter() - tk, grid=oc.grid, polished=oc.polished.copy(),
+            old_weights=(np.array(W_old, dtype=np.float64), None if b_old is None else np.array(b_old, np.float64)),
+            new_weights=(res.W.copy(), None if res.b is None else res.b.copy()), rule=list(oc.rule),
+            reasons=dict(oc.reasons), price_loss=oc.price_loss, union=oc.union, rounds_kept=oc.rounds_kept))
+    t_polish = time.perf_counter() - t0
+    if ev is None:  # nothing polished: the refit alone
+        weights, rec0, _, ev = finish(weights)
+        ev = dict(ev, _refit=rec0)
+    refit_rec = ev.pop("_refit", None)
+    ev.pop("_slots", None)
+    after = ev if yy is not None else None
+    kept = "objective"
+    notes: list[str] = []
+    if budget is not None and after is not None and after["objective"] > budget:
+        # cannot happen when every layer met its check; kept as a last guard
+        weights, kept = list(orig), "trained"
+        after = dict(before)
+        for lr in reports:
+            lr.polished[:] = False
+            lr.rule = ["trained"] * lr.n_neurons
+            lr.reasons = {j: "kept: the polished network missed the budget" for j in range(lr.n_neurons)}
+        notes.append("the polished network missed the budget: the trained network is returned unchanged")
+    baseline = None
+    t1 = time.perf_counter()
+    if refit and idx:
+        base_w, _, _, baseline = finish(list(orig))
+        baseline = {k: v for k, v in baseline.items() if not k.startswith("_")}
+    elif refit:
+        baseline = dict(after)
+        kept = "unpolished"
+    if budget is None and yy is not None:
+        notes.append("no objective check: lam is not given, so the training objective is unknown")
+    out_model = adapters.export(net, weights)
+    val = _val_pair(net, Xv, y_val, orig, weights, loss_obj.name, yy) if yy is not None else None
+    return out_model, PolishReport(
+        layers=reports, loss=None if yy is None else loss_obj.name, lam=lam,
+        metric_name=None if yy is None else ("mse" if loss_obj.name == "squared" else "accuracy"),
+        before=before, after=after, refit_unpolished=baseline, refit=refit_rec, kept=kept,
+        weights=[(W.copy(), None if b is None else b.copy()) for W, b in weights],
+        seconds={"polish": t_polish, "refit": time.perf_counter() - t1, "total": time.perf_counter() - t_start},
+        validation=val, budget=budget, tolerance=tolerance, notes=notes, rule="objective")

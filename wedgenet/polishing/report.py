@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,6 +30,8 @@ class NeuronReport:
     active: bool = True
     polished: bool = True
     locations: tuple[tuple[int, int, int], ...] | None = None
+    rule: str = "nearest"
+    reason: str = ""
 
 
 @dataclass
@@ -59,10 +60,27 @@ class LayerReport:
     polished: np.ndarray | None = field(default=None, repr=False)  # slot holds a polished neuron (keep="union")
     old_weights: tuple | None = field(default=None, repr=False)  # float64 (W, b) of the layer before polishing
     new_weights: tuple | None = field(default=None, repr=False)  # ... right after polishing (before refit)
+    rule: list | None = field(default=None, repr=False)      # candidate rule per neuron ("trained": kept unpolished)
+    reasons: dict = field(default_factory=dict, repr=False)  # neuron -> why it was kept unpolished
+    price_loss: np.ndarray | None = field(default=None, repr=False)  # estimated cost of the chosen snap
+    union: dict | None = field(default=None, repr=False)     # certificate of the union Lasso over all candidates
+    rounds_kept: int = 0                                     # re-snap rounds that lowered the objective
 
     def __post_init__(self) -> None:
         if self.polished is None:
             self.polished = np.ones(self.angle.shape[0], dtype=bool)
+        if self.rule is None:
+            self.rule = ["nearest"] * self.angle.shape[0]
+
+    @property
+    def unpolished(self) -> list[int]:
+        """Neurons kept with their trained weights (``reasons`` says why)."""
+        return [int(j) for j in np.flatnonzero(~self.polished)]
+
+    @property
+    def sample_defined(self) -> float:
+        """Fraction of the layer's neurons that are cross products of training samples."""
+        return float(np.mean(self.polished)) if self.n_neurons else 1.0
 
     @property
     def n_neurons(self) -> int:
@@ -80,7 +98,8 @@ class LayerReport:
         return [NeuronReport(layer=self.layer, neuron=j, samples=tuple(int(s) for s in self.samples[j]),
                              angle=float(self.angle[j]), sign_changes=int(self.sign_changes[j]),
                              max_distance=float(self.max_distance[j]), active=bool(self.active[j]),
-                             polished=bool(self.polished[j]), locations=self.locations(j))
+                             polished=bool(self.polished[j]), locations=self.locations(j),
+                             rule=str(self.rule[j]), reason=self.reasons.get(j, ""))
                 for j in range(self.n_neurons)]
 
 
@@ -107,6 +126,29 @@ class PolishReport:
     kept: str
     weights: list = field(repr=False)
     seconds: dict = field(default_factory=dict)
+    validation: dict | None = None        # validation metric {"before", "after"} (with X_val, y_val)
+    budget: float | None = None           # objective the default may not exceed: (1 + tolerance) * before
+    tolerance: float | None = None
+    notes: list = field(default_factory=list)
+    rule: str = "objective"
+
+    @property
+    def unpolished(self) -> list[tuple[int, int, str]]:
+        """``(layer, neuron, reason)`` of every neuron kept with its trained weights."""
+        return [(lr.layer, j, lr.reasons.get(j, "")) for lr in self.layers for j in lr.unpolished]
+
+    @property
+    def sample_defined(self) -> float:
+        """Fraction of the polished layers' neurons that are cross products of training samples."""
+        tot = sum(lr.n_neurons for lr in self.layers)
+        return float(sum(int(lr.polished.sum()) for lr in self.layers) / tot) if tot else 1.0
+
+    @property
+    def within_budget(self) -> bool | None:
+        """Training objective after <= the budget (``None`` when the objective is unknown)."""
+        if self.budget is None or self.after is None or self.after.get("objective") is None:
+            return None
+        return bool(self.after["objective"] <= self.budget)
 
     @property
     def neurons(self) -> list[NeuronReport]:
@@ -124,36 +166,65 @@ class PolishReport:
                        f"{int(lr.active.sum())} active after refit, "
                        f"{int((lr.active & lr.polished).sum())} of them polished; "
                        f"{lr.seconds:.3f} s")
-            out.append(f"  {'#':>4} {'angle':>8} {'signs':>6} {'max dist':>10} {'active':>6} {'slot':>8}  samples")
+            if lr.union is not None:
+                u = lr.union
+                out.append(f"  union Lasso over {u['n_columns']} candidate columns: objective {u['objective']:.8g}, "
+                           f"relative gap {u['relative_gap']:.2g} ({u['solver']}), {u['n_active']} columns used")
+            out.append(f"  {'#':>4} {'angle':>8} {'signs':>6} {'max dist':>10} {'active':>6} {'kept':>8} "
+                       f"{'rule':>10}  samples")
             for j in range(min(lr.n_neurons, max_rows)):
                 s = lr.samples[j]
                 ss = ", ".join(str(int(v)) for v in s[:8]) + (", ..." if s.size > 8 else "")
+                if not lr.polished[j]:
+                    ss = "trained weights kept"
                 out.append(f"  {j:>4} {lr.angle[j]:>8.3f} {int(lr.sign_changes[j]):>6} "
                            f"{lr.max_distance[j]:>10.3g} {'yes' if lr.active[j] else 'no':>6} "
-                           f"{'polished' if lr.polished[j] else 'old':>8}  [{ss}]")
+                           f"{'polished' if lr.polished[j] else 'trained':>8} {lr.rule[j]:>10}  [{ss}]")
             if lr.n_neurons > max_rows:
                 out.append(f"  ... {lr.n_neurons - max_rows} more neurons")
+            for j in lr.unpolished:
+                out.append(f"  neuron {j}: {lr.reasons.get(j, 'kept unpolished')}")
         if self.before is not None:
-            out.append(f"model ({self.loss} loss, lam={self.lam if self.lam is not None else float('nan'):g}): "
-                       f"{'objective':>14} {'loss':>14} {'penalty':>12} {self.metric_name:>10}")
+            out.append(f"model ({self.loss} loss, lam={self.lam if self.lam is not None else float('nan'):g}; "
+                       f"objective = loss + penalty): "
+                       f"{'objective':>14} {'loss':>14} {'penalty':>12} {'train ' + self.metric_name:>14}")
             rows = [("before", self.before), ("refit unpolished", self.refit_unpolished), ("after", self.after)]
             for name, r in rows:
                 if r is None:
                     continue
                 obj = r.get("objective")
                 obj_s = f"{obj:>14.8g}" if obj is not None else f"{'-':>14}"
-                out.append(f"  {name:<16} {obj_s} {r['loss']:>14.8g} {r['penalty']:>12.6g} {r['metric']:>10.4g}")
+                pen = r.get("penalty")
+                pen_s = f"{pen:>12.6g}" if pen is not None else f"{'-':>12}"
+                out.append(f"  {name:<16} {obj_s} {r['loss']:>14.8g} {pen_s} {r['metric']:>14.4g}")
+            if self.validation is not None:
+                v = self.validation
+                out.append(f"  validation {self.metric_name}: before {v['before']:.4g}, after {v['after']:.4g}")
+            if self.before.get("objective") is not None and self.after is not None:
+                ch = self.after["objective"] / self.before["objective"] - 1.0 if self.before["objective"] else 0.0
+                verdict = "better" if ch < 0 else ("worse" if ch > 0 else "unchanged")
+                line = f"  training objective {verdict}: {ch:+.3%} against the trained network"
+                if self.budget is not None:
+                    line += (f" (budget +{self.tolerance:.2%}: "
+                             f"{'met' if self.within_budget else 'MISSED'})")
+                out.append(line)
+            tot = sum(lr.n_neurons for lr in self.layers)
+            if tot:
+                out.append(f"  sample-defined neurons: {sum(int(lr.polished.sum()) for lr in self.layers)} of {tot} "
+                           f"({self.sample_defined:.1%}); kept unpolished: {len(self.unpolished)}")
             if self.refit is not None:
                 c = self.refit
                 out.append(f"  refit: {c['solver']}, relative duality gap {c['relative_gap']:.2g}, "
                            f"{c['n_active']} of {c['n_neurons']} neurons active")
             if self.kept != "polished":
                 out.append(f"  kept: {self.kept}")
+        out.extend(f"  note: {t}" for t in self.notes)
         return "\n".join(out)
 
     def __str__(self) -> str:
         return self.table()
 
-    def summary(self, max_rows: int = 20, file=None) -> None:
-        """Print the per-neuron table (first ``max_rows`` per layer) and the model objectives."""
-        print(self.table(max_rows), file=file or sys.stdout)
+    def summary(self, max_rows: int = 20) -> str:
+        """The per-neuron table (first ``max_rows`` per layer), the objectives and what was kept, as text
+        (like ``WedgeNetwork.summary()``; ``print(report.summary())`` shows it)."""
+        return self.table(max_rows)

@@ -51,7 +51,7 @@ from ..algebra import cross_from_indices
 from ._kernels import first_independent
 
 __all__ = ["LayerPolish", "SampleSpace", "row_space", "polish_weights", "prepare_samples", "snap", "equilibrate",
-           "unit_rows", "safe_norms"]
+           "unit_rows", "safe_norms", "vertex_selections"]
 
 #: a candidate is independent of the chosen samples when its residual exceeds this fraction of its norm
 INDEPENDENCE_RTOL = 1e-9
@@ -241,12 +241,14 @@ def _polish_weights(S: np.ndarray, W: np.ndarray, b: np.ndarray | None, *, rank:
 
 
 def snap(sp: SampleSpace, W: np.ndarray, b: np.ndarray | None, *, normalize: bool = False, p: int = 2,
-         spread: float = 0.0, order: str = "distance") -> LayerPolish:
+         spread: float = 0.0, order: str = "distance", sel: np.ndarray | None = None) -> LayerPolish:
     """Snap the neurons ``(W, b)`` onto cross products of samples of ``sp`` (one candidate rule).
 
     ``order="distance"`` ranks samples by ``|x . w + b|`` (the paper's nearest samples);
     ``order="angle"`` by ``|x . w + b| / ||(x, 1)||`` in the equilibrated coordinates (nearest in
     angle, which prefers samples far from the origin).  ``spread`` as in :func:`wedgenet.polish`.
+    ``sel`` ``(m, r-1)``: rows of ``sp.Xu`` chosen elsewhere (e.g. :func:`vertex_selections`);
+    the selection step is then skipped.
     """
     m = W.shape[0]
     d = sp.d
@@ -265,6 +267,8 @@ def snap(sp: SampleSpace, W: np.ndarray, b: np.ndarray | None, *, normalize: boo
     if k == 0:
         sel = np.zeros((m, 0), dtype=np.int64)
         C = np.ones((m, 1))
+    elif sel is not None:
+        C = unit_rows(cross_from_indices(Z, sel, rtol=0.0))
     else:
         # independence is measured inside the old hyperplane (samples projected onto w_old^perp)
         U = unit_rows(Wa_u if V is None else Wa_u @ V.T)
@@ -321,3 +325,42 @@ def _rows_of(sp: SampleSpace, sel: np.ndarray) -> np.ndarray:
     X = sp.Xu[sel]
     X[..., :sp.d] *= sp.scale
     return X
+
+
+def vertex_selections(sp: SampleSpace, W: np.ndarray, b: np.ndarray | None, *, top: int = 3,
+                      max_subsets: int = 64) -> list[np.ndarray]:
+    """The ``top`` vertices nearest in angle to each neuron among subsets of its nearest samples.
+
+    A short local search on the vertex that the neuron lies nearest: the ``K`` samples nearest to
+    its hyperplane (``K = r - 1 + e``, ``e`` the largest with ``C(K, e) <= max_subsets``) give
+    ``C(K, r-1)`` subsets; each subset's cross product is a vertex of the arrangement of the
+    samples (a candidate neuron), and the ``top`` vertices at the smallest angle to the old neuron
+    (in the equilibrated coordinates) are returned, best first, as ``(m, r-1)`` index arrays into
+    ``sp.Xu``.  Dependent subsets (cross product 0) are never chosen before independent ones.
+    """
+    from itertools import combinations
+    from math import comb
+
+    m = W.shape[0]
+    k = sp.rank - 1
+    nu = sp.Xu.shape[0]
+    if k <= 0 or m == 0 or nu <= k:
+        return []
+    e = 1
+    while k + e + 1 <= nu and comb(k + e + 1, e + 1) <= max_subsets:
+        e += 1
+    K = min(nu, k + e)
+    if comb(K, k) < 2:
+        return []
+    We = W * sp.scale
+    Wa_u = unit_rows(np.hstack([We, b[:, None]]) if b is not None else We)
+    U = Wa_u if sp.V is None else unit_rows(Wa_u @ sp.V.T)
+    dist = np.abs(Wa_u @ sp.Xu.T)
+    near = np.argpartition(dist, K - 1, axis=1)[:, :K] if K < nu else np.tile(np.arange(nu), (m, 1))
+    subs = np.array(list(combinations(range(K), k)), dtype=np.int64)           # (T, k)
+    T = subs.shape[0]
+    idx = near[:, subs].reshape(m * T, k)                                       # (m*T, k)
+    C = unit_rows(cross_from_indices(sp.Z, idx))                                # rtol default: 0 when dependent
+    cos = np.abs(np.einsum("itj,ij->it", C.reshape(m, T, -1), U))               # sign is fixed later
+    best = np.argsort(-cos, axis=1, kind="stable")[:, :min(top, T)]
+    return [np.ascontiguousarray(near[np.arange(m)[:, None], subs[best[:, t]]]) for t in range(best.shape[1])]
