@@ -125,19 +125,25 @@ def test_torch_model_not_modified_unless_inplace(spiral_net):
 
 def test_polished_neurons_pass_through_samples(spiral_net):
     model, X, y, lam = spiral_net
-    _, rep = wedgenet.polish(model, X, y, lam=lam, refit=False)
+    # refit=False: the default keeps the trained weights where the snap alone (no refit) costs objective
+    _, rep_d = wedgenet.polish(model, X, y, lam=lam, refit=False)
+    assert rep_d.after["objective"] <= 1.005 * rep_d.before["objective"]
+    assert set(rep_d.layers[0].unpolished) == set(rep_d.layers[0].reasons)  # every kept neuron has a reason
+    assert rep_d.unpolished == [(0, j, rep_d.layers[0].reasons[j]) for j in rep_d.layers[0].unpolished]
+    _, rep = wedgenet.polish(model, X, y, lam=lam, refit=False, keep="polished")
     W, b = rep.weights[0]
     Xa = np.c_[X, np.ones(len(X))]
     lr = rep.layers[0]
-    assert lr.polished.sum() >= 1 and set(lr.unpolished) == set(lr.reasons)  # every kept neuron has a reason
+    assert lr.polished.all()
     for j in np.flatnonzero(lr.polished):
         s = lr.samples[j]
         wa = np.r_[W[j], b[j]]
         assert np.max(np.abs(Xa[s] @ wa) / np.linalg.norm(Xa[s], axis=1)) < 1e-10 * np.linalg.norm(wa)
-    for j in lr.unpolished:  # kept with their trained weights (up to the rebalancing scale)
+    Wd, bd = rep_d.weights[0]
+    for j in rep_d.layers[0].unpolished:  # kept with their trained weights (up to the rebalancing scale)
         wt = np.r_[model[0].weight.detach().numpy()[j], model[0].bias.detach().numpy()[j]]
-        assert abs(np.r_[W[j], b[j]] @ wt) == pytest.approx(np.linalg.norm(np.r_[W[j], b[j]]) * np.linalg.norm(wt))
-    assert rep.after["objective"] <= 1.005 * rep.before["objective"]
+        assert abs(np.r_[Wd[j], bd[j]] @ wt) == pytest.approx(np.linalg.norm(np.r_[Wd[j], bd[j]]) *
+                                                              np.linalg.norm(wt))
     W0 = model[0].weight.detach().numpy()
     b0 = model[0].bias.detach().numpy()
     # signs agree with the trained neurons on the training samples
