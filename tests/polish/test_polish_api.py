@@ -1,6 +1,5 @@
 """wedgenet.polish on torch and numpy models: refit, balancing, deep and conv layers, report, errors."""
 
-import io
 
 import numpy as np
 import pytest

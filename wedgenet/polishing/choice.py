@@ -45,11 +45,21 @@ RULES: tuple[tuple[str, float, str], ...] = (
 )
 
 
+#: above this many ``m * n_distinct * dim`` a layer is "large": only :data:`LARGE_RULES` are tried
+LARGE_LAYER = 5e7
+LARGE_RULES = RULES[1:2]
+
+
 def candidate_snaps(sp: SampleSpace, W: np.ndarray, b: np.ndarray | None, *, p: int, normalize: bool,
-                    rules: tuple = RULES, vertices: int = 3) -> list[tuple[str, LayerPolish]]:
+                    rules: tuple | None = None, vertices: int = 3) -> list[tuple[str, LayerPolish]]:
     """One :func:`~wedgenet.polishing.selection.snap` per rule, on the shared sample space, and the
     ``vertices`` vertices nearest in angle among subsets of the nearest samples
-    (:func:`~wedgenet.polishing.selection.vertex_selections`, rules ``"vertex 1"``, ...)."""
+    (:func:`~wedgenet.polishing.selection.vertex_selections`, rules ``"vertex 1"``, ...).  Large
+    layers (``m * n_distinct * dim > LARGE_LAYER``) try :data:`LARGE_RULES` only, to stay within
+    a few seconds (benchmarks/bench_polish.py)."""
+    if rules is None:
+        large = W.shape[0] * sp.Xu.shape[0] * sp.Xu.shape[1] > LARGE_LAYER
+        rules = LARGE_RULES if large else RULES
     out = [(name, snap(sp, W, b, normalize=normalize, p=p, spread=spread, order=order))
            for name, spread, order in rules]
     if vertices:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import adapters
-from .choice import RULES, candidate_snaps, imitation_prices, residual_prices, unit_activations
+from .choice import candidate_snaps, imitation_prices, residual_prices, unit_activations
 from .selection import LayerPolish, prepare_samples, safe_norms
 
 __all__ = ["ObjectiveContext", "LayerOutcome", "polish_layer_by_objective"]
@@ -130,6 +130,14 @@ def polish_layer_by_objective(ctx: ObjectiveContext, weights: list, k: int) -> t
     Returns the new weights of the whole network (refitted and rebalanced when the context
     refits), the layer's outcome and the evaluation of the returned network.
     """
+    from threadpoolctl import threadpool_limits
+
+    # BLAS on one thread: its idle threads spin and starve the parallel numba kernels (see polish_weights)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _polish_layer(ctx, weights, k)
+
+
+def _polish_layer(ctx: ObjectiveContext, weights: list, k: int) -> tuple[list, LayerOutcome, dict]:
     net = ctx.net
     last = len(net.layers) - 2
     _, inputs = adapters.forward(net, ctx.X, weights, stop=k)

@@ -328,7 +328,7 @@ def _rows_of(sp: SampleSpace, sel: np.ndarray) -> np.ndarray:
 
 
 def vertex_selections(sp: SampleSpace, W: np.ndarray, b: np.ndarray | None, *, top: int = 3,
-                      max_subsets: int = 64) -> list[np.ndarray]:
+                      max_subsets: int = 64, max_flops: float = 3e8) -> list[np.ndarray]:
     """The ``top`` vertices nearest in angle to each neuron among subsets of its nearest samples.
 
     A short local search on the vertex that the neuron lies nearest: the ``K`` samples nearest to
@@ -337,6 +337,8 @@ def vertex_selections(sp: SampleSpace, W: np.ndarray, b: np.ndarray | None, *, t
     samples (a candidate neuron), and the ``top`` vertices at the smallest angle to the old neuron
     (in the equilibrated coordinates) are returned, best first, as ``(m, r-1)`` index arrays into
     ``sp.Xu``.  Dependent subsets (cross product 0) are never chosen before independent ones.
+    Returns ``[]`` when the cross products would cost more than ``max_flops`` (wide layers in
+    high dimension: the other rules remain).
     """
     from itertools import combinations
     from math import comb
@@ -350,8 +352,8 @@ def vertex_selections(sp: SampleSpace, W: np.ndarray, b: np.ndarray | None, *, t
     while k + e + 1 <= nu and comb(k + e + 1, e + 1) <= max_subsets:
         e += 1
     K = min(nu, k + e)
-    if comb(K, k) < 2:
-        return []
+    if comb(K, k) < 2 or m * comb(K, k) * (k + 1) ** 3 > max_flops:
+        return []  # one subset only, or too costly (about m * C(K, k) * r^3 flops for the cross products)
     We = W * sp.scale
     Wa_u = unit_rows(np.hstack([We, b[:, None]]) if b is not None else We)
     U = Wa_u if sp.V is None else unit_rows(Wa_u @ sp.V.T)
