@@ -41,7 +41,10 @@ def test_full_rank_orthogonal_sign_norm(biased):
         null = np.linalg.svd(Sa[res.samples[j]])[2][-1]
         null *= np.sign((Sa @ null) @ (Sa @ Wa_old[j]))
         np.testing.assert_allclose(Wa_new[j] / np.linalg.norm(Wa_new[j]), null, atol=1e-10)
-        ang = np.degrees(np.arccos(Wa_old[j] @ Wa_new[j] / np.linalg.norm(Wa_old[j]) / np.linalg.norm(Wa_new[j])))
+        c = np.abs(S).max(axis=0)  # the angle is measured in the unit-free coordinates: features / max|feature|
+        e = np.r_[c, 1.0] if b is not None else c
+        uo, un = Wa_old[j] * e, Wa_new[j] * e
+        ang = np.degrees(np.arccos(uo @ un / np.linalg.norm(uo) / np.linalg.norm(un)))
         assert res.angle[j] == pytest.approx(ang, abs=1e-6)
         # sign changes counted explicitly, defining samples excluded
         others = np.setdiff1d(np.arange(n), res.samples[j])

@@ -14,7 +14,7 @@ from . import adapters
 from .objective import ObjectiveContext, polish_layer_by_objective
 from .refit import apply_refit, rebalance, refit_output
 from .report import LayerReport, PolishReport
-from .selection import polish_weights
+from .selection import polish_weights, safe_norms
 
 __all__ = ["polish"]
 
@@ -89,8 +89,8 @@ def _penalty(weights: list, p: int) -> float:
     """``sum over hidden layers of sum_j ||w_j||_p^2`` plus ``||A||_F^2`` of the output layer."""
     tot = 0.0
     for W, _ in weights[:-1]:
-        tot += float(np.sum(np.linalg.norm(W, ord=p, axis=1) ** 2))
-    return tot + float(np.sum(weights[-1][0] ** 2))
+        tot += float(np.sum(safe_norms(W, p) ** 2))
+    return tot + float(np.sum(safe_norms(weights[-1][0], 2) ** 2))
 
 
 def _evaluate(net, X, weights, yy, loss, lam, p) -> dict:
@@ -135,7 +135,7 @@ def _do_refit(net, X, weights, yy, loss, lam, p, solver, tol, max_iter, verbose,
         H = np.hstack([H, Ho])
         Wl = np.vstack([Wl, Wo])
         bl = None if bl is None else np.concatenate([bl, bo if bo is not None else np.zeros(m)])
-    norms = np.linalg.norm(Wl, ord=p, axis=1)
+    norms = safe_norms(Wl, p)
     intercept = net.layers[-1].b is not None
     rr = refit_output(H, norms, yy, lam=lam, loss=loss, intercept=intercept, solver=solver, tol=tol,
                       max_iter=max_iter, verbose=verbose)
@@ -444,7 +444,8 @@ def _polish_by_objective(net, Xa, orig, idx, yy, loss_obj, lam, p, bias, rank, n
     ctx = ObjectiveContext(net=net, X=Xa, p=p, bias=bias, rank=rank, normalize=normalize, lam=lam,
                            budget=budget, finish=finish,
                            grad_curv=grad_curv if (refit and yy is not None) else None,
-                           union_refit=union_refit if (refit and yy is not None) else None, rounds=rounds)
+                           union_refit=union_refit if (refit and yy is not None) else None, rounds=rounds,
+                           evaluate=lambda w: {} if yy is None else _evaluate(net, Xa, w, yy, loss_obj, lam, p))
     weights = list(orig)
     reports: list[LayerReport] = []
     last = len(net.layers) - 2

@@ -14,10 +14,13 @@ already polished layers before it, conv layers on their unfolded patches):
    (shrunk towards its old weights) to reproduce its old pre-activations on the new inputs.
 3. **Refit and check.**  The output layer is refitted (Lasso with certificate) and the network
    rebalanced; its training objective is compared with the budget ``(1 + tolerance) * before``.
-4. **Revert only what hurts.**  Over budget, the neurons whose snap costs most (old price minus
-   chosen price) get their trained weights back, 1, 2, 4, ... of them, until the budget holds;
-   the report names each one and why.  If even the fully unpolished refit misses the budget,
-   the layer keeps its trained weights.
+4. **Revert only what hurts.**  Over budget, first the union Lasso over the candidates *and* the
+   trained neurons (the trained ones it uses stay); then, by bisection over their number, the
+   neurons whose snap costs most (old price minus chosen price) get their trained weights back,
+   and the reverted ones are tried again one at a time, cheapest first (at most
+   :data:`GREEDY_MAX` refits).  Whichever meets the budget with more sample-defined neurons is
+   kept; the report names each unpolished neuron and why.  If even the fully unpolished refit
+   misses the budget, the layer keeps its trained weights.
 5. **Re-snap** (``rounds > 1``, last hidden layer): prices are recomputed against the refitted
    network's residual, neurons switch to a better-priced candidate (their current vertex
    competes), the output is refitted, and the round is kept only if the objective went down.
@@ -36,6 +39,9 @@ from .selection import LayerPolish, prepare_samples, safe_norms
 
 __all__ = ["ObjectiveContext", "LayerOutcome", "polish_layer_by_objective"]
 
+#: at most this many single-neuron refits when snaps are restored one at a time after the bisection
+GREEDY_MAX = 64
+
 
 @dataclass
 class ObjectiveContext:
@@ -52,6 +58,7 @@ class ObjectiveContext:
     finish: Callable[[list], tuple[list, dict | None, tuple | None, dict]]  # refit+rebalance+evaluate
     grad_curv: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None  # f -> (G, h) at outputs f
     union_refit: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, dict]] | None  # (H, norms) -> (zeta, rec)
+    evaluate: Callable[[list], dict] | None = None           # evaluation without refit
     rounds: int = 1
 
 
@@ -150,6 +157,12 @@ def _polish_layer(ctx: ObjectiveContext, weights: list, k: int) -> tuple[list, L
     H_old = np.maximum(S @ W.T + (0.0 if use_b is None else use_b), 0.0)
     U_old = unit_activations(S, W, use_b, ctx.p)
     Us = [unit_activations(S, c.W, c.b, ctx.p) for _, c in cands]
+    # units: one common factor brings the unit columns to order 1 (prices are invariant to it when lam
+    # is divided by it too), so nothing under- or overflows whatever the scale of the data
+    kappa = max([float(np.max(np.abs(U))) for U in Us + [U_old] if U.size] + [0.0])
+    kappa = kappa if 0 < kappa < np.inf else 1.0
+    Us = [U / kappa for U in Us]
+    U_old = U_old / kappa
     priced = k == last and ctx.grad_curv is not None and ctx.lam is not None
     union = None
     if priced:
@@ -157,8 +170,8 @@ def _polish_layer(ctx: ObjectiveContext, weights: list, k: int) -> tuple[list, L
         f = out.reshape(out.shape[0], -1)
         G, h = ctx.grad_curv(f)
         A = weights[-1][0]
-        prices = np.stack([residual_prices(U, H_old, A, G, h, ctx.lam) for U in Us])
-        p_old = residual_prices(U_old, H_old, A, G, h, ctx.lam)
+        prices = np.stack([residual_prices(U, H_old, A, G, h, ctx.lam / kappa) for U in Us])
+        p_old = residual_prices(U_old, H_old, A, G, h, ctx.lam / kappa)
     else:
         prices = np.stack([imitation_prices(U, H_old) for U in Us])
         p_old = imitation_prices(U_old, H_old)
@@ -166,7 +179,7 @@ def _polish_layer(ctx: ObjectiveContext, weights: list, k: int) -> tuple[list, L
     choice = np.argmax(prices, axis=0)
     origin = np.arange(m)
     if priced and ctx.union_refit is not None:
-        choice, origin, union = _union_slots(ctx, Us, prices, choice)
+        choice, origin, union = _union_slots(ctx, [U * kappa for U in Us], prices, choice)
     chosen_price = prices[choice, origin]
     price_loss = p_old - chosen_price
     res = _assemble(cands, choice, origin)
@@ -175,10 +188,10 @@ def _polish_layer(ctx: ObjectiveContext, weights: list, k: int) -> tuple[list, L
     outcome = LayerOutcome(res=res, rule=rule, polished=np.ones(m, dtype=bool), price_loss=price_loss,
                            union=union, grid=grid)
 
-    def build(revert: np.ndarray) -> list:
-        Wn = np.where(revert[:, None], W, res.W)
-        if res.b is not None:
-            bn = np.where(revert, use_b, res.b)
+    def build(revert: np.ndarray, rs: LayerPolish = res) -> list:
+        Wn = np.where(revert[:, None], W, rs.W)
+        if rs.b is not None:
+            bn = np.where(revert, use_b, rs.b)
         else:  # polished without bias: polished neurons get bias 0, reverted ones their trained bias
             bn = None if b is None else np.where(revert, b, 0.0)
         new = _with_rows(weights, k, Wn, bn, b)
@@ -189,34 +202,99 @@ def _polish_layer(ctx: ObjectiveContext, weights: list, k: int) -> tuple[list, L
     none = np.zeros(W.shape[0], dtype=bool)
     new, ev = _finish(ctx, build(none))
     if ctx.budget is None or ev.get("objective") is None or ev["objective"] <= ctx.budget:
-        new, ev = _resnap(ctx, new, ev, k, cands, Us, outcome) if priced and ctx.rounds > 1 else (new, ev)
+        if priced and ctx.rounds > 1:
+            new, ev = _resnap(ctx, new, ev, k, cands, [U * kappa for U in Us], outcome)
         return new, outcome, ev
-    # over budget: revert the costliest snaps, 1, 2, 4, ... of them
+    if priced and ctx.union_refit is not None and (use_b is not None or b is None):
+        # over budget: the union Lasso over every candidate *and* the trained neurons; the trained
+        # neurons it uses are the ones kept (certified refit over all those columns)
+        trained = LayerPolish(W=W.copy(), b=None if use_b is None else use_b.copy(),
+                              samples=np.full_like(res.samples, -1), angle=np.zeros(m),
+                              sign_changes=np.zeros(m, dtype=np.int64), max_distance=np.zeros(m),
+                              degenerate=np.zeros(m, dtype=bool), rank=res.rank, n_samples=res.n_samples,
+                              n_unique=res.n_unique, dim=res.dim)
+        cands2 = cands + [("trained", trained)]
+        prices2 = np.vstack([prices, p_old[None, :]])
+        ch2, or2, union2 = _union_slots(ctx, [U * kappa for U in Us] + [U_old * kappa], prices2,
+                                        np.argmax(prices, axis=0))
+        res2 = _assemble(cands2, ch2, or2)
+        new2, ev2 = _finish(ctx, build(none, res2))
+        kept = ch2 == len(cands)
+        alt = _revert_bisect(ctx, build, price_loss, m)
+        if alt is not None and (ev2["objective"] > ctx.budget or alt[0].sum() < kept.sum()):
+            return _reverted(ctx, outcome, alt, price_loss)
+        if ev2["objective"] <= ctx.budget:
+            outcome.res, outcome.union = res2, union2
+            outcome.polished = ~kept
+            outcome.price_loss = p_old[or2] - prices2[ch2, or2]
+            outcome.rule = [("trained" if c == len(cands) else cands2[c][0]) + ("" if o == j else f" of {o}")
+                            for j, (c, o) in enumerate(zip(ch2, or2, strict=True))]
+            for j in np.flatnonzero(kept):
+                outcome.reasons[int(j)] = (f"kept: with every neuron snapped the refit is above the budget; the "
+                                           f"Lasso over all candidates and the trained neurons (certified) uses "
+                                           f"trained neuron {int(or2[j])} here")
+            outcome.res.samples[kept] = -1
+            return new2, outcome, ev2
+    alt = _revert_bisect(ctx, build, price_loss, m)
+    if alt is not None:
+        return _reverted(ctx, outcome, alt, price_loss)
+    # even the unpolished refit misses the budget: keep the trained layer as it was
+    outcome.polished[:] = False
+    for j in range(m):
+        outcome.reasons[j] = ("kept: even with every neuron of this layer unpolished the refit is above the "
+                              "budget (the refit did not reach the trained objective)")
+    outcome.rule = ["trained"] * m
+    new, ev = _finish(ctx, list(weights))
+    if ev["objective"] > ctx.budget:
+        ev = dict(ctx.evaluate(list(weights)), _refit=None, _slots=None)
+        new = list(weights)
+    return new, outcome, ev
+
+
+def _revert_bisect(ctx: ObjectiveContext, build, price_loss: np.ndarray, m: int):
+    """The fewest costliest snaps to revert (bisection over their count) so that the objective meets the
+    budget; ``(revert_mask, weights, evaluation)`` or ``None`` when reverting all of them does not."""
     order = np.argsort(-price_loss, kind="stable")
-    m = W.shape[0]
-    cnt = 1
-    while True:
-        cnt = min(cnt, m)
-        rev = none.copy()
+
+    def attempt(cnt):
+        rev = np.zeros(m, dtype=bool)
         rev[order[:cnt]] = True
         new, ev = _finish(ctx, build(rev))
-        if ev["objective"] <= ctx.budget or cnt == m:
-            break
-        cnt *= 2
-    if ev["objective"] > ctx.budget:  # even the unpolished refit misses the budget: keep the trained layer
-        outcome.polished[:] = False
-        for j in range(m):
-            outcome.reasons[j] = ("kept: even with every neuron of this layer unpolished the refit is above the "
-                                  "budget (the refit did not reach the trained objective)")
-        outcome.rule = ["trained"] * m
-        new, ev = _finish(ctx, list(weights))
-        return new, outcome, ev
+        return rev, new, ev
+
+    best = attempt(m)
+    if best[2]["objective"] > ctx.budget:
+        return None
+    lo, hi = 0, m  # cnt = lo is over budget (the caller tried it), cnt = hi meets it
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        trial = attempt(mid)
+        if trial[2]["objective"] <= ctx.budget:
+            hi, best = mid, trial
+        else:
+            lo = mid
+    # then, one at a time from the cheapest, snap the reverted neurons whose snap still fits the budget
+    rev = best[0].copy()
+    for j in order[::-1][:GREEDY_MAX]:
+        if not rev[j]:
+            continue
+        rev[j] = False
+        new, ev = _finish(ctx, build(rev))
+        if ev["objective"] <= ctx.budget:
+            best = (rev.copy(), new, ev)
+        else:
+            rev[j] = True
+    return best
+
+
+def _reverted(ctx: ObjectiveContext, outcome: LayerOutcome, alt, price_loss: np.ndarray):
+    rev, new, ev = alt
     for j in np.flatnonzero(rev):
         outcome.polished[j] = False
         outcome.rule[j] = "trained"
-        outcome.reasons[int(j)] = (f"kept: polishing the layer put the objective above the budget; reverting the "
-                                   f"{int(rev.sum())} neurons whose snap costs most restored it (this one's "
-                                   f"estimated cost {price_loss[j]:.3g})")
+        outcome.reasons[int(j)] = (f"kept: with every neuron snapped the objective is above the budget; "
+                                   f"reverting the {int(rev.sum())} snaps with the largest estimated cost restored "
+                                   f"it (this one's {price_loss[j]:.3g})")
     return new, outcome, ev
 
 
@@ -234,7 +312,10 @@ def _union_slots(ctx: ObjectiveContext, Us: list, prices: np.ndarray, choice: np
     m = choice.shape[0]
     R = len(Us)
     Hall = np.hstack(Us)                                   # unit columns, rule-major: column c * m + i
-    zeta, union = ctx.union_refit(Hall, np.ones(Hall.shape[1]))
+    try:
+        zeta, union = ctx.union_refit(Hall, np.ones(Hall.shape[1]))
+    except RuntimeError:  # the back-end failed on the union: fall back to the prices alone
+        return choice, np.arange(m), None
     contrib = np.abs(zeta).reshape(R * m, -1).sum(axis=1) * np.linalg.norm(Hall, axis=0)
     used = np.flatnonzero(contrib > 0)
     used = used[np.argsort(-contrib[used], kind="stable")][:m]
@@ -260,7 +341,10 @@ def _union_slots(ctx: ObjectiveContext, Us: list, prices: np.ndarray, choice: np
 
 
 def _finish(ctx: ObjectiveContext, weights: list) -> tuple[list, dict]:
-    new, rec, slots, ev = ctx.finish(weights)
+    try:
+        new, rec, slots, ev = ctx.finish(weights)
+    except RuntimeError as exc:  # a refit back-end failed: this option is not available
+        return weights, {"objective": np.inf, "_refit": None, "_slots": None, "_error": str(exc)}
     ev = dict(ev)
     ev["_refit"] = rec
     ev["_slots"] = slots

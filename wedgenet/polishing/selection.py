@@ -29,7 +29,7 @@ nearest to its hyperplane, where ``r`` is the rank of the (augmented) samples.
   otherwise define a hyperplane far from the old one, although each is close to it.
 * **Cross products** are batched over the neurons (:func:`wedgenet.cross_from_indices`, tolerance
   0: independence was already checked by the selection).
-* **Units.** Features are divided by their largest magnitude (a power of two, so exactly) and
+* **Units.** Features are divided by their largest magnitude and
   rows are scaled to unit norm before any product (:func:`equilibrate`, :func:`unit_rows`): the
   hyperplanes chosen do not depend on the units of the features, from 1e-150 to 1e150.
 * **Sign and norm.** The sign makes the new neuron agree with the old one on the training
@@ -190,15 +190,14 @@ class SampleSpace:
 
 
 def equilibrate(S: np.ndarray) -> np.ndarray:
-    """Per-feature scales ``c_i = max_k |S_ki|`` (1 for a zero column), powers of two.
+    """Per-feature scales ``c_i = max_k |S_ki|`` (1 for a zero column).
 
-    A neuron ``(w, b)`` on ``S`` is the same hyperplane as ``(w * c, b)`` on ``S / c``; powers of
-    two make the division exact, so results are invariant to the units of every feature over the
-    whole float64 range (docs/conventions.md, "Scale").
+    A neuron ``(w, b)`` on ``S`` is the same hyperplane as ``(w * c, b)`` on ``S / c``, and
+    ``S / c`` is the same (to rounding) whatever the units of each feature, so the selection is
+    invariant to per-feature and overall scales over the whole float64 range.
     """
     c = np.max(np.abs(S), axis=0) if S.shape[0] else np.ones(S.shape[1])
-    c = np.where((c > 0) & np.isfinite(c), c, 1.0)
-    return np.exp2(np.round(np.log2(c)))
+    return np.where((c > 0) & np.isfinite(c), c, 1.0)
 
 
 def unit_rows(A: np.ndarray) -> np.ndarray:
@@ -297,12 +296,13 @@ def snap(sp: SampleSpace, W: np.ndarray, b: np.ndarray | None, *, normalize: boo
     f = target / np.where(new_norm > 0, new_norm, 1.0)
     Wout = wpart * f[:, None]
     bout = None if bpart is None else bpart * f
-    # statistics (angle between (w, b) in the units of S, computed on unit rows)
+    # statistics: the angle between old and new (w, b) in the equilibrated (unit-free) coordinates
     Wa_old_s = unit_rows(np.hstack([W, b[:, None]]) if biased else W)
-    Wa_new_s = unit_rows(np.hstack([Wout, bout[:, None]]) if biased else Wout)
-    cos_s = np.einsum("ij,ij->i", Wa_old_s, Wa_new_s)
-    cos_s = np.where(np.isfinite(cos_s), cos_s, cosang)
-    angle = np.degrees(np.arccos(np.clip(cos_s, -1.0, 1.0)))
+    We_new = Wout * sp.scale
+    Wa_new_e = unit_rows(np.hstack([We_new, bout[:, None]]) if biased else We_new)
+    cos_e = np.einsum("ij,ij->i", Wa_u, Wa_new_e)
+    cos_e = np.where(np.isfinite(cos_e), cos_e, cosang)
+    angle = np.degrees(np.arccos(np.clip(cos_e, -1.0, 1.0)))
     P_new = Wn @ Xu.T
     xn = np.linalg.norm(Xu, axis=1)
     changed = (P_old > 1e-12 * xn[None, :]) != (P_new > 1e-12 * xn[None, :])
