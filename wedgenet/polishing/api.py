@@ -186,7 +186,8 @@ def polish(model: Any, X: Any, y: Any = None, *, layers: Any = "first", refit: b
            verbose: bool = False) -> tuple[Any, PolishReport]:
     """Polish a trained ReLU network: every neuron becomes a cross product of training samples.
 
-    For each neuron ``w`` of a polished layer (paper section 4.1; THEORY.md section 6):
+    The paper's procedure (``keep="polished"``), for each neuron ``w`` of a polished layer (paper
+    section 4.1); the default ``keep="objective"`` chooses among several such snaps (below):
 
     1. ``|x_i . w + b| / ||w||`` for every sample, as one matrix product for the whole layer;
     2. the ``r-1`` nearest samples, ``r`` the rank of the samples (with the column of ones when the
@@ -230,7 +231,8 @@ def polish(model: Any, X: Any, y: Any = None, *, layers: Any = "first", refit: b
     reg : ``"l2"`` (weight decay, ``p = 2``) or ``"l1"`` (``p = 1``) neuron norm in the penalty.
     normalize : give polished neurons norm 1 instead of their old norm (before refit/rebalancing).
     rank : override the numerical rank of the (augmented) samples.
-    spread : in ``[0, 1)``.  ``0`` (the paper's rule): the ``r-1`` nearest samples, skipping only
+    spread : ``keep="polished"``/``"union"``/``"best"`` only (the default tries its own rule set); in
+        ``[0, 1)``.  ``0`` (the paper's rule): the ``r-1`` nearest samples, skipping only
         samples (numerically) dependent on nearer ones.  ``spread > 0`` skips, in distance order,
         every sample whose component inside the old hyperplane is within a factor ``spread`` of the
         span of the samples already chosen (the residual is ``< spread`` times its norm).  Nearest
@@ -238,11 +240,21 @@ def polish(model: Any, X: Any, y: Any = None, *, layers: Any = "first", refit: b
         values, points along a curve) define a hyperplane far from the old one; ``spread = 0.1``
         to ``0.2`` keeps the polished neuron close (see benchmarks/experiments_polish.py).
     solver, tol, max_iter, verbose : the refit's wedgenet back-end (see :func:`wedgenet.fit`).
-    keep : which network to return when ``refit=True`` (``report.kept`` says which one was):
+    keep : what to return (``report.kept`` says which one was):
 
-        * ``"polished"`` (the paper's procedure): the polished layers, output layer refit.  Polishing
-          is a heuristic: its refit can be worse than the same refit of the unpolished network
-          (``report.refit_unpolished``).
+        * ``"objective"`` (default): objective-aware polishing that never hurts.  Every neuron is
+          snapped by several rules (nearest samples, spread 0.1 / 0.3, nearest in angle, and the
+          vertices nearest in angle among subsets of its nearest samples); on the last hidden
+          layer the candidates are priced against the residual and the output layer is refitted
+          by the Lasso over the union of all candidates (certified), whose columns fill the slots;
+          earlier and conv layers take the candidate that best reproduces the trained activations,
+          and the next Linear layer is refitted by least squares.  The training objective of the
+          result is checked against ``(1 + tolerance)`` times the trained network's; over budget,
+          only the snaps that cost most are reverted to the trained neurons, each named in the
+          report with the reason (``report.unpolished``).  See
+          :mod:`wedgenet.polishing.objective`.
+        * ``"polished"`` (the paper's procedure; ``spread=0`` is the paper's rule): the polished
+          layers, output layer refit.  No guarantee: the refit can be worse than the trained network.
         * ``"union"``: when only the last hidden layer is polished (e.g. a two-layer network), the
           refit Lasso runs over the polished *and* the old neurons (``2m`` columns) and the nonzero
           ones fill the ``m`` slots, so the objective is never worse than either refit;
@@ -250,6 +262,13 @@ def polish(model: Any, X: Any, y: Any = None, *, layers: Any = "first", refit: b
           ``"best"`` when more than ``m`` columns are nonzero or another layer is polished.
         * ``"best"``: the polished or the unpolished network (each with the refit), whichever has
           the lower training objective.
+
+    tolerance : the budget of ``keep="objective"``: the returned training objective is at most
+        ``(1 + tolerance)`` times the trained network's (needs ``lam`` and targets).
+    rounds : ``keep="objective"``: ``rounds - 1`` extra rounds of snap -> refit -> re-snap on the last
+        hidden layer (candidates re-priced against the refitted residual; a round is kept only when
+        it lowers the objective).
+    X_val, y_val : optional validation set; the report gives its metric before and after.
 
     Returns
     -------
@@ -456,15 +475,24 @@ def _polish_by_objective(net, Xa, orig, idx, yy, loss_obj, lam, p, bias, rank, n
         W_old, b_old = weights[k]
         weights, oc, ev = polish_layer_by_objective(ctx, weights, k)
         res = oc.res
+        pol = oc.polished
+        # neurons kept unpolished did not move: no samples, angle 0, their trained weights
+        samples = np.where(pol[:, None], res.samples, -1)
+        angle = np.where(pol, res.angle, 0.0)
+        sign_changes = np.where(pol, res.sign_changes, 0)
+        max_distance = np.where(pol, res.max_distance, 0.0)
+        W_new = np.where(pol[:, None], res.W, W_old)
+        b_ref = res.b if res.b is not None else (None if b_old is None else np.zeros_like(b_old))
+        b_new = None if b_ref is None else np.where(pol, b_ref, b_old if b_old is not None else 0.0)
         slots = ev.get("_slots")
         active = slots[0] if (slots is not None and k == last) else np.ones(W_old.shape[0], dtype=bool)
         reports.append(LayerReport(
             layer=k, kind=net.layers[k].kind, n_samples=res.n_samples, n_unique=res.n_unique, dim=res.dim,
-            rank=res.rank, bias=(b_old is not None and bias is not False), samples=res.samples, angle=res.angle,
-            sign_changes=res.sign_changes, max_distance=res.max_distance, active=np.asarray(active, dtype=bool),
+            rank=res.rank, bias=(b_old is not None and bias is not False), samples=samples, angle=angle,
+            sign_changes=sign_changes, max_distance=max_distance, active=np.asarray(active, dtype=bool),
             seconds=time.perf_counter() - tk, grid=oc.grid, polished=oc.polished.copy(),
             old_weights=(np.array(W_old, dtype=np.float64), None if b_old is None else np.array(b_old, np.float64)),
-            new_weights=(res.W.copy(), None if res.b is None else res.b.copy()), rule=list(oc.rule),
+            new_weights=(W_new, b_new), rule=list(oc.rule),
             reasons=dict(oc.reasons), price_loss=oc.price_loss, union=oc.union, rounds_kept=oc.rounds_kept))
     t_polish = time.perf_counter() - t0
     if ev is None:  # nothing polished: the refit alone

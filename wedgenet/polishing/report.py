@@ -88,14 +88,15 @@ class LayerReport:
 
     def locations(self, j: int) -> tuple[tuple[int, int, int], ...] | None:
         """``(image, row, col)`` of the defining patches of neuron ``j`` (Conv2d layers)."""
-        if self.grid is None:
+        if self.grid is None or not self.polished[j]:
             return None
         L = self.grid[0] * self.grid[1]
         return tuple((int(s // L), int((s % L) // self.grid[1]), int(s % self.grid[1])) for s in self.samples[j])
 
     @property
     def neurons(self) -> list[NeuronReport]:
-        return [NeuronReport(layer=self.layer, neuron=j, samples=tuple(int(s) for s in self.samples[j]),
+        return [NeuronReport(layer=self.layer, neuron=j,
+                             samples=tuple(int(s) for s in self.samples[j]) if self.polished[j] else (),
                              angle=float(self.angle[j]), sign_changes=int(self.sign_changes[j]),
                              max_distance=float(self.max_distance[j]), active=bool(self.active[j]),
                              polished=bool(self.polished[j]), locations=self.locations(j),
