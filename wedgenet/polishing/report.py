@@ -145,6 +145,12 @@ class PolishReport:
         return float(sum(int(lr.polished.sum()) for lr in self.layers) / tot) if tot else 1.0
 
     @property
+    def active_sample_defined(self) -> float:
+        """Fraction of the neurons left active (nonzero) that are sample-defined."""
+        act = sum(int(lr.active.sum()) for lr in self.layers)
+        return float(sum(int((lr.active & lr.polished).sum()) for lr in self.layers) / act) if act else 1.0
+
+    @property
     def within_budget(self) -> bool | None:
         """Training objective after <= the budget (``None`` when the objective is unknown)."""
         if self.budget is None or self.after is None or self.after.get("objective") is None:
@@ -211,8 +217,11 @@ class PolishReport:
                 out.append(line)
             tot = sum(lr.n_neurons for lr in self.layers)
             if tot:
+                act = sum(int(lr.active.sum()) for lr in self.layers)
+                act_sd = sum(int((lr.active & lr.polished).sum()) for lr in self.layers)
                 out.append(f"  sample-defined neurons: {sum(int(lr.polished.sum()) for lr in self.layers)} of {tot} "
-                           f"({self.sample_defined:.1%}); kept unpolished: {len(self.unpolished)}")
+                           f"({self.sample_defined:.1%}), {act_sd} of the {act} active ones; "
+                           f"kept unpolished: {len(self.unpolished)}")
             if self.refit is not None:
                 c = self.refit
                 out.append(f"  refit: {c['solver']}, relative duality gap {c['relative_gap']:.2g}, "
