@@ -490,7 +490,7 @@ VARIANTS = {"paper rule": {"keep": "polished"}, "default": {}, "union": {"keep":
     md("""
 ## 1. The spiral: training objective
 
-100 points of the two-arm spiral, width 100, `lam = 0.01`, full-batch Adam (1500 steps) from 2
+100 points of the two-arm spiral, width 100, `lam = 0.01`, full-batch Adam (1000 steps) from 2
 random initialisations.  The reference is the optimum of the convex `p = 2` Lasso of
 `wedgenet.fit(reg="l2")`, an achievable network.
 """),
@@ -502,7 +502,7 @@ print(f"convex p=2 Lasso (wedgenet.fit): objective {opt:.4f}")
 print(f"{'seed':>4} {'Adam':>8} {'refit only':>11}" + "".join(f"{k:>13}" for k in VARIANTS))
 reports = {}
 for seed in range(2):
-    model = train(mlp(2, 100, seed), X, y, loss="squared", wd=2 * lam / n, lr=1e-2, epochs=1500, seed=seed)
+    model = train(mlp(2, 100, seed), X, y, loss="squared", wd=2 * lam / n, lr=1e-2, epochs=1000, seed=seed)
     reps = {k: wn.polish(model, X, y, lam=lam, **kw)[1] for k, kw in VARIANTS.items()}
     r = reps["default"]
     print(f"{seed:>4} {r.before['objective']:>8.4f} {r.refit_unpolished['objective']:>11.4f}"
@@ -539,7 +539,7 @@ fig
 ## 2. Boston housing: train and validation error
 
 ISLP's `Boston` (12 features, target `medv`), standardised, one random 80/20 split, width 64,
-Adam with batch 16 for 40 epochs.  MSE in the original units (thousands of dollars, squared).
+Adam with batch 16 for 30 epochs.  MSE in the original units (thousands of dollars, squared).
 `refit only` is `polish(..., layers=[])`: the convex refit without moving any neuron.
 """),
     code("""
@@ -559,7 +559,7 @@ wd = 1e-3
 lam_b = len(tr) * wd / 2
 print(Xtr.shape, Xva.shape, f"lam = {lam_b:g}")
 
-model_b = train(mlp(Xtr.shape[1], 64, 0), Xtr, ytr, loss="squared", wd=wd, lr=1e-2, epochs=40, batch=16)
+model_b = train(mlp(Xtr.shape[1], 64, 0), Xtr, ytr, loss="squared", wd=wd, lr=1e-2, epochs=30, batch=16)
 
 
 def mse(model, Xe, idx):
@@ -595,7 +595,7 @@ fig
 ## 3. Digits 3 against 8: polishing a convolution
 
 A small CNN, `Conv2d(1, 8, 3, padding=1) - ReLU - MaxPool(2) - Linear(128, 32) - ReLU -
-Linear(32, 1)`, logistic loss, on the 8x8 scikit-learn digits 3 and 8 (70/30 split, 25 epochs).
+Linear(32, 1)`, logistic loss, on the 8x8 scikit-learn digits 3 and 8 (70/30 split, 20 epochs).
 The convolution's samples are the unfolded 3x3 input patches (with the bias, dimension 10), so
 each polished filter is the cross product of 9 training patches.  `layers="all"` polishes the
 convolution, then the dense hidden layer on the polished activations (Theorems 10/11); the
@@ -615,7 +615,7 @@ trd, vad = perm[:ntr], perm[ntr:]
 torch.manual_seed(0)
 cnn = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
                     nn.Linear(8 * 4 * 4, 32), nn.ReLU(), nn.Linear(32, 1), nn.Flatten(0)).double()
-cnn = train(cnn, Xd[trd], yd[trd], loss="logistic", wd=wd, lr=1e-2, epochs=25, batch=32)
+cnn = train(cnn, Xd[trd], yd[trd], loss="logistic", wd=wd, lr=1e-2, epochs=20, batch=32)
 lam_d = len(trd) * wd
 
 
