@@ -108,9 +108,16 @@ class LayerReport:
 class PolishReport:
     """Returned by :func:`wedgenet.polish`.
 
-    ``before`` / ``after`` / ``refit_unpolished`` hold ``objective`` (``L + (lam/2) * penalty``),
-    ``loss``, ``penalty`` and ``metric`` (MSE for ``squared``, accuracy otherwise) on the training
-    set.  ``refit_unpolished`` is the same convex refit applied to the *unpolished* network: the
+    ``before`` / ``after`` / ``refit_unpolished`` hold ``objective`` (``loss + penalty``), ``loss``,
+    ``penalty`` (``(lam/2) * norms``, in the objective's units), ``norms`` (the sum of squared
+    neuron norms and output weights) and ``metric`` (MSE for ``squared``, accuracy otherwise) on
+    the training set; ``validation`` the metric on ``X_val, y_val`` before and after.  ``kept`` is
+    ``"objective"`` (the default), ``"polished"``, ``"union"``, ``"unpolished"`` (nothing polished,
+    or ``keep="best"`` chose the refit of the trained network) or ``"trained"`` (the default could
+    not meet its budget: the trained network, unchanged).  ``budget`` is the objective the default
+    may not exceed, ``within_budget`` whether it held, ``unpolished`` the ``(layer, neuron,
+    reason)`` of every neuron kept with its trained weights, ``notes`` what could not be checked.
+    ``refit_unpolished`` is the same convex refit applied to the *unpolished* network: the
     baseline that separates the effect of polishing from the effect of the refit.  ``refit``
     holds the certificate of the convex refit.  ``weights`` are the final float64 ``(W, b)`` of
     every weight layer (exact, before casting into the model's dtype).
