@@ -314,6 +314,9 @@ class SquaredHingeLoss(Loss):
     def gradient(self, pred, y):
         return -y * np.maximum(0.0, 1.0 - y * pred)
 
+    def curvature(self, pred, y):
+        return (y * pred < 1.0).astype(np.float64)
+
     def dual_value(self, theta, y):
         a = np.maximum(theta * y, 0.0)
         return float(np.sum(a - 0.5 * a * a))
@@ -345,6 +348,11 @@ class SoftmaxLoss(Loss):
 
     def probabilities(self, f):
         return softmax(f, axis=1)
+
+    def curvature(self, pred, y):
+        """The diagonal ``q (1 - q)`` of each sample's Hessian in its outputs, ``(n, c)``."""
+        q = softmax(pred, axis=1)
+        return q * (1.0 - q)
 
     def value(self, pred, y):
         return float(np.sum(logsumexp(pred, axis=1)) - np.sum(pred * y))
