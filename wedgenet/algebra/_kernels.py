@@ -16,8 +16,15 @@ these sizes; d >= 6 uses the QR.  For d = 2 and d = 3 the closed forms ``(a_2, -
 the numpy cross product are used; they are exact in floating point for exactly representable products (d = 2 is
 always exact: it is returned before any scaling).
 
-Dependent rows: the result is set to exactly 0 when some row is within relative distance
-``rtol`` of the span of the rows before it,
+Feature equilibration: first every column j is divided by an exact power of two ``2^f_j`` so
+that its largest |entry| lies in ``[0.5, 1)``; the product of the scaled rows ``V D`` is mapped
+back by ``cross(V) = det(D)^{-1} D cross(V D)`` (from ``det[y D; V D] = det(D) det[y; V]``).
+This makes the dependence test below, and the hyperplane, exactly invariant under
+power-of-two rescalings of features (units) and of the whole input; the closed forms give the
+same bits as without it (every term of a minor carries the same scale factor).
+
+Dependent rows: the result is set to exactly 0 when some row of the equilibrated ``V D`` is
+within relative distance ``rtol`` of the span of the rows before it,
 
     min_k  dist(v_k, Span(v_1, ..., v_{k-1})) / ||v_k||_2  <=  rtol,
 
@@ -37,6 +44,11 @@ overflowing or underflowing (``cross([[1e200, 1e200]])`` used to return 0; a row
 entry of 1e160 gave NaN in d >= 4; dependent rows of size 1e5 in d = 32 were not zeroed;
 independent rows of size 1e-5 in d = 38 were zeroed), and the dependence test above is
 evaluated on numbers in ``[2^-(d-1), 1]``.
+
+Results beyond the float64 range: :func:`_cross_core` returns the product as ``out * 2**E``
+with finite ``out``; :func:`_cross_one` applies ``2**E`` (over/underflowing like any float
+kernel), :func:`_cross_one_exp` renormalises ``out`` to a largest |entry| in ``[0.5, 1)``, and
+the public functions raise ``ValueError`` rather than return a silent ``inf`` or ``0``.
 """
 
 from __future__ import annotations
@@ -437,8 +449,9 @@ def cross_rows_affine(X: np.ndarray, idx: np.ndarray, rtol: float) -> np.ndarray
 
 @nb.njit(cache=True, parallel=True)
 def cross_batch_exp(V: np.ndarray, rtol: float) -> tuple[np.ndarray, np.ndarray]:
-    """Like :func:`cross_batch`, as mantissas ``M`` ``(N, d)`` and exponents ``E`` ``(N,)``:
-    product ``t`` is ``M[t] * 2**E[t]`` (:func:`_cross_one_exp`)."""
+    """Like :func:`cross_batch`, as finite ``M`` ``(N, d)`` and exponents ``E`` ``(N,)``:
+    product ``t`` is ``M[t] * 2**E[t]`` (:func:`_cross_core`; ``E = 0`` whenever the plain
+    kernel would not over- or underflow, so ``M`` then holds its exact bits)."""
     N = V.shape[0]
     m = V.shape[1]
     d = V.shape[2]
@@ -449,14 +462,14 @@ def cross_batch_exp(V: np.ndarray, rtol: float) -> tuple[np.ndarray, np.ndarray]
         for i in range(m):
             for j in range(d):
                 A[i, j] = V[t, i, j]
-        E[t] = _cross_one_exp(A, out[t], rtol)
+        E[t] = _cross_core(A, out[t], rtol)
     return out, E
 
 
 @nb.njit(cache=True, parallel=True)
 def cross_rows_exp(X: np.ndarray, idx: np.ndarray, rtol: float, affine: bool) -> tuple[np.ndarray, np.ndarray]:
     """Like :func:`cross_rows` (``affine=False``) or :func:`cross_rows_affine` (``affine=True``),
-    as mantissas and exponents (:func:`_cross_one_exp`).  Affine differences must not overflow:
+    as ``M * 2**E`` (:func:`_cross_core`).  Affine differences must not overflow:
     the caller halves ``X`` when ``max |X| >= 2^1023``."""
     N = idx.shape[0]
     d = X.shape[1]
@@ -476,5 +489,5 @@ def cross_rows_exp(X: np.ndarray, idx: np.ndarray, rtol: float, affine: bool) ->
                 r = idx[t, i]
                 for j in range(d):
                     A[i, j] = X[r, j]
-        E[t] = _cross_one_exp(A, out[t], rtol)
+        E[t] = _cross_core(A, out[t], rtol)
     return out, E

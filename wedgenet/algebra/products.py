@@ -35,22 +35,26 @@ _RANGE_HINT = "outside the float64 range; pass unit=True for the direction, or r
 
 
 def _from_exponent(M: np.ndarray, E: np.ndarray, what: str) -> np.ndarray:
-    """``M * 2**E`` (``M`` ``(N, c)`` with row maxima 0 or in ``[0.5, 1)``, ``E`` ``(N,)``), or a
-    ``ValueError`` when a nonzero row would over- or underflow: largest entry ``>= 2^1024`` or
-    ``< 2^-1022`` (below the normal range, where precision is lost or the value becomes 0)."""
-    nonzero = np.any(M != 0.0, axis=-1)
-    bad = nonzero & ((E > 1024) | (E < -1021))
+    """``M * 2**E`` (finite ``M`` ``(N, c)``, ``E`` ``(N,)``), or a ``ValueError`` when a nonzero
+    row's largest entry would be ``>= 2^1024`` (overflow) or ``< 2^-1022`` (below the normal
+    range, where precision is lost or the value becomes 0)."""
+    amax = np.max(np.abs(M), axis=-1)
+    total = E + np.frexp(amax)[1]  # largest entry in [2^(total-1), 2^total)
+    bad = (amax > 0.0) & ((total > 1024) | (total < -1021))
     if np.any(bad):
         t = int(np.argmax(bad))
-        raise ValueError(f"{what}: batch element {t} has magnitude about 2^{int(E[t])}, {_RANGE_HINT}")
+        raise ValueError(f"{what}: batch element {t} has magnitude about 2^{int(total[t])}, {_RANGE_HINT}")
+    E = np.where(amax > 0.0, E, 0)
     return np.ldexp(M, E[:, None].astype(np.int32))
 
 
 def _unit_rows(M: np.ndarray) -> np.ndarray:
-    """Rows of ``M`` divided by their 2-norms (zero rows stay zero); row maxima must be 0 or in
-    ``[0.5, 1)`` so the norms neither over- nor underflow."""
-    norms = np.linalg.norm(M, axis=-1, keepdims=True)
-    return np.divide(M, norms, out=np.zeros_like(M), where=norms > 0)
+    """Rows of finite ``M`` divided by their 2-norms (zero rows stay zero), the norm taken after
+    dividing by the row's largest |entry| so it neither over- nor underflows."""
+    amax = np.max(np.abs(M), axis=-1, keepdims=True)
+    S = np.divide(M, amax, out=np.zeros_like(M), where=amax > 0)
+    norms = np.linalg.norm(S, axis=-1, keepdims=True)
+    return np.divide(S, norms, out=np.zeros_like(S), where=norms > 0)
 
 
 def _as_stack(name: str, V, *, rows_minus_cols: int) -> np.ndarray:
