@@ -22,7 +22,7 @@ def _unit_normals(name: str, rows: np.ndarray, rtol: float) -> np.ndarray:
     mantissa/exponent kernel (never over- or underflows); ``ValueError`` for dependent rows."""
     d = rows.shape[-1]
     batch = rows.shape[:-2]
-    flat = np.ascontiguousarray(rows.reshape((-1, d - 1, d)))
+    flat = np.ascontiguousarray(rows.reshape((int(np.prod(batch, dtype=np.int64)), d - 1, d)))
     M, _ = cross_batch_exp(flat, check_nonneg_float("rtol", rtol))
     zero = ~np.any(M != 0.0, axis=-1)
     if np.any(zero):

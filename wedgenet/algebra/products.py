@@ -36,11 +36,12 @@ _RANGE_HINT = "outside the float64 range; pass unit=True for the direction, or r
 
 def _from_exponent(M: np.ndarray, E: np.ndarray, what: str) -> np.ndarray:
     """``M * 2**E`` (finite ``M`` ``(N, c)``, ``E`` ``(N,)``), or a ``ValueError`` when a nonzero
-    row's largest entry would be ``>= 2^1024`` (overflow) or ``< 2^-1022`` (below the normal
-    range, where precision is lost or the value becomes 0)."""
+    row's largest entry would be ``>= 2^1024`` (overflow) or, after a nonzero rescaling
+    ``E``, ``< 2^-1022`` (below the normal range, where precision is lost or the value becomes 0)."""
     amax = np.max(np.abs(M), axis=-1)
     total = E + np.frexp(amax)[1]  # largest entry in [2^(total-1), 2^total)
-    bad = (amax > 0.0) & ((total > 1024) | (total < -1021))
+    # E = 0: M holds the computed value itself (a subnormal there is the exact d = 2 result)
+    bad = (amax > 0.0) & ((total > 1024) | ((total < -1021) & (E != 0)))
     if np.any(bad):
         t = int(np.argmax(bad))
         raise ValueError(f"{what}: batch element {t} has magnitude about 2^{int(total[t])}, {_RANGE_HINT}")
