@@ -39,8 +39,10 @@ def test_rlimit_as_lowers_available_bytes():
     """Under ``ulimit -v`` the headroom is the limit minus the process's virtual size."""
     code = textwrap.dedent(
         """
-        import resource
-        from wedgenet import _resources
+        import importlib.util, resource, sys
+        spec = importlib.util.spec_from_file_location("_resources", sys.argv[1])
+        _resources = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(_resources)  # the module alone: no numba import in the child
         vs = _resources._virtual_size()
         limit = vs + 300 * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (limit, resource.RLIM_INFINITY))
@@ -52,6 +54,7 @@ def test_rlimit_as_lowers_available_bytes():
             print("refused")
         """
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", code, _resources.__file__], capture_output=True, text=True,
+                         timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "refused" in out.stdout

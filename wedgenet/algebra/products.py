@@ -100,7 +100,7 @@ def cross(V, *, rtol: float = DEFAULT_RTOL, unit: bool = False) -> np.ndarray:
         The test is taken after each feature (column) is scaled by a power of two so that its
         largest |entry| lies in ``[0.5, 1)``: the decision is exactly invariant under
         power-of-two scalings of features and of the whole input, and the product is
-        covariant, ``cross(V D) = det(D) D^{-1} cross(V)`` (docs/conventions.md, section 2).
+        covariant, ``cross(V D) = det(D) D^{-1} cross(V)`` (docs/conventions.md, "Vectors and signs").
     unit : bool
         Return ``c / ||c||_2`` (dependent rows still give 0).  The unit normal exists at every
         input scale; computed from a mantissa/exponent form, it never over- or underflows.
