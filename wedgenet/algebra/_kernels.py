@@ -203,8 +203,13 @@ def _equilibrate_columns(A: np.ndarray, g: np.ndarray) -> tuple[int, bool]:
         if f < fmin:
             fmin = f
         if f != 0:
-            for i in range(m):
-                A[i, j] = _ldexp_entry(A[i, j], -f)
+            if -1021 <= f <= 1021:
+                fac = math.ldexp(1.0, -f)  # one power of two per column, exact products
+                for i in range(m):
+                    A[i, j] *= fac
+            else:
+                for i in range(m):
+                    A[i, j] = math.ldexp(A[i, j], -f)
     if fmin == 1 << 30:
         return 0, True
     gsum = 0
@@ -315,13 +320,13 @@ def _cross_core(A: np.ndarray, out: np.ndarray, rtol: float) -> int:
             c1 = -(A[0, 0] * m234 - A[0, 2] * m034 + A[0, 3] * m024 - A[0, 4] * m023)
             c0 = A[0, 1] * m234 - A[0, 2] * m134 + A[0, 3] * m124 - A[0, 4] * m123
         if not _hadamard_dependent(c0, c1, c2, c3, c4, prod_norms, rtol):
-            out[0] = _ldexp_entry(c0, -int(out[0]))
-            out[1] = _ldexp_entry(c1, -int(out[1]))
-            out[2] = _ldexp_entry(c2, -int(out[2]))
+            out[0] = c0 if out[0] == 0.0 else _ldexp_entry(c0, -int(out[0]))
+            out[1] = c1 if out[1] == 0.0 else _ldexp_entry(c1, -int(out[1]))
+            out[2] = c2 if out[2] == 0.0 else _ldexp_entry(c2, -int(out[2]))
             if d >= 4:
-                out[3] = _ldexp_entry(c3, -int(out[3]))
+                out[3] = c3 if out[3] == 0.0 else _ldexp_entry(c3, -int(out[3]))
             if d == 5:
-                out[4] = _ldexp_entry(c4, -int(out[4]))
+                out[4] = c4 if out[4] == 0.0 else _ldexp_entry(c4, -int(out[4]))
             return E
     # d >= 6, or a Hadamard ratio <= rtol: the QR computes the product and decides dependence
     # by the per-row sines (the closed forms above only read A, so it is still intact)
@@ -447,11 +452,31 @@ def cross_rows_affine(X: np.ndarray, idx: np.ndarray, rtol: float) -> np.ndarray
     return out
 
 
+@nb.njit(cache=True, inline="always")
+def _apply_exponent_if_normal(out: np.ndarray, E: int) -> int:
+    """Apply ``2**E`` to ``out`` when the result's largest entry stays a normal float64 (then
+    return 0); otherwise leave ``out`` and return ``E``."""
+    if E == 0:
+        return 0
+    amax = 0.0
+    for j in range(out.shape[0]):
+        a = abs(out[j])
+        if a > amax:
+            amax = a
+    if amax == 0.0:
+        return 0
+    total = E + math.frexp(amax)[1]
+    if -1021 <= total <= 1024:
+        _scale_pow2(out, E)
+        return 0
+    return E
+
+
 @nb.njit(cache=True, parallel=True)
 def cross_batch_exp(V: np.ndarray, rtol: float) -> tuple[np.ndarray, np.ndarray]:
     """Like :func:`cross_batch`, as finite ``M`` ``(N, d)`` and exponents ``E`` ``(N,)``:
     product ``t`` is ``M[t] * 2**E[t]`` (:func:`_cross_core`; ``E = 0`` whenever the plain
-    kernel would not over- or underflow, so ``M`` then holds its exact bits)."""
+    kernel would not over- or underflow: ``M`` then is the product itself)."""
     N = V.shape[0]
     m = V.shape[1]
     d = V.shape[2]
@@ -462,7 +487,7 @@ def cross_batch_exp(V: np.ndarray, rtol: float) -> tuple[np.ndarray, np.ndarray]
         for i in range(m):
             for j in range(d):
                 A[i, j] = V[t, i, j]
-        E[t] = _cross_core(A, out[t], rtol)
+        E[t] = _apply_exponent_if_normal(out[t], _cross_core(A, out[t], rtol))
     return out, E
 
 
@@ -489,5 +514,5 @@ def cross_rows_exp(X: np.ndarray, idx: np.ndarray, rtol: float, affine: bool) ->
                 r = idx[t, i]
                 for j in range(d):
                     A[i, j] = X[r, j]
-        E[t] = _cross_core(A, out[t], rtol)
+        E[t] = _apply_exponent_if_normal(out[t], _cross_core(A, out[t], rtol))
     return out, E

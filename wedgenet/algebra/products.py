@@ -38,6 +38,8 @@ def _from_exponent(M: np.ndarray, E: np.ndarray, what: str) -> np.ndarray:
     """``M * 2**E`` (finite ``M`` ``(N, c)``, ``E`` ``(N,)``), or a ``ValueError`` when a nonzero
     row's largest entry would be ``>= 2^1024`` (overflow) or, after a nonzero rescaling
     ``E``, ``< 2^-1022`` (below the normal range, where precision is lost or the value becomes 0)."""
+    if not np.any(E):  # the kernel's plain result (no rescaling): finite, nothing to check
+        return M
     amax = np.max(np.abs(M), axis=-1)
     total = E + np.frexp(amax)[1]  # largest entry in [2^(total-1), 2^total)
     # E = 0: M holds the computed value itself (a subnormal there is the exact d = 2 result)
