@@ -23,6 +23,7 @@ import dataclasses
 import json
 import math
 import os
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -441,6 +442,7 @@ class WedgeNetwork:
         if not isinstance(path, (str, os.PathLike)):
             raise ValueError(f"path must be a file name (str or os.PathLike); got {type(path).__name__}")
         path = Path(path)
+        _check_finite_for_save(self)
         doc = {
             "format": FORMAT, "version": FORMAT_VERSION,
             "params": {"depth": self.depth, "reg": self.reg, "lam": self.lam, "loss": self.loss, "bias": self.bias},
@@ -460,6 +462,19 @@ class WedgeNetwork:
 def _encode_floats(d: dict) -> dict:
     """Non-finite floats as the strings "inf", "-inf", "nan" (JSON has no such numbers)."""
     return {k: (repr(v) if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
+
+
+def _check_finite_for_save(net) -> None:
+    """JSON has no inf/NaN: name the first non-finite parameter, info entry or array (a tiny
+    ``lam`` such as 5e-324 makes ratios like ``lam_max / lam`` infinite)."""
+    values = [("lam", net.lam)] + [(f"info[{k!r}]", v) for k, v in net.info.items()]
+    for name, v in values:
+        if isinstance(v, (float, np.floating)) and not math.isfinite(v):
+            raise ValueError(f"save: {name} is {v}, which a model file cannot store (JSON has no inf/NaN); "
+                             "refit with a larger lam or drop the entry")
+    for k in ("W1", "b1", "W2", "b2", "outer_sign", "thresholds"):
+        if not np.all(np.isfinite(np.asarray(getattr(net, k), dtype=np.float64))):
+            raise ValueError(f"save: array {k} contains NaN or infinite values, which a model file cannot store")
 
 
 def _encode(a: np.ndarray) -> dict:
@@ -656,7 +671,8 @@ def _load_names(v: Any, d: int) -> tuple | None:
     return tuple(_printable(c, 200) for c in v)
 
 
-#: the largest training-set size a model file may claim (``sample_influence`` makes one row per sample)
+#: the largest training-set size a model file may claim, and the bound on its sample indices
+#: (``sample_influence`` makes one row per sample and checks that memory before building them)
 MAX_TRAIN_ROWS = 10**8
 
 #: types of the info entries that methods read (others are free-form)
@@ -683,8 +699,14 @@ def _check_info(info: dict, prov: list) -> None:
             raise ValueError(f"model file: info.{k} must be {typ.__name__}; got {v!r}")
         if typ is int and v < 0:
             raise ValueError(f"model file: info.{k} must be >= 0; got {v}")
+    for k, v in info.items():
+        _check_text(k, "info key")
+        if isinstance(v, str):
+            _check_text(v, f"info.{k}")
+    largest = max((max(rec["samples"]) for rec in prov if rec["samples"]), default=-1)
+    if largest >= MAX_TRAIN_ROWS:
+        raise ValueError(f"model file: provenance sample index {largest} must be below {MAX_TRAIN_ROWS:,}")
     if "n_train" in info:
-        largest = max((max(rec["samples"]) for rec in prov if rec["samples"]), default=-1)
         if not largest < info["n_train"] <= MAX_TRAIN_ROWS:
             raise ValueError(f"model file: info.n_train={info['n_train']} must exceed every sample index "
                              f"({largest}) and be at most {MAX_TRAIN_ROWS:,}")
@@ -709,3 +731,20 @@ def _check_record(rec: Any) -> None:
         raise ValueError("model file: provenance samples must be non-negative integers")
     if not all(isinstance(s, str) for s in rec["kinds"]):
         raise ValueError("model file: provenance kinds must be strings")
+    for k in ("expression", "theorem"):
+        _check_text(rec[k], f"provenance field {k!r}")
+    for s in rec["kinds"]:
+        _check_text(s, "provenance kinds")
+
+
+#: longest string a model file may hold in one field (expressions of deep networks stay far below)
+MAX_TEXT = 10_000
+
+
+def _check_text(s: str, where: str) -> None:
+    """Refuse control and format characters (ANSI escape codes, newlines, bidi overrides) and
+    overlong text: loaded strings are printed by ``summary()`` and the inspection tables."""
+    if len(s) > MAX_TEXT:
+        raise ValueError(f"model file: {where} is longer than {MAX_TEXT:,} characters")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in s):
+        raise ValueError(f"model file: {where} contains control characters (e.g. terminal escape codes)")
