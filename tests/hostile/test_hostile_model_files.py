@@ -31,11 +31,13 @@ def _write(tmp_path, doc):
 
 
 def test_save_names_a_non_finite_info_entry(model, tmp_path):
-    """lam = 5e-324 makes ``max_violation = max|K^T r| / lam`` infinite."""
+    """lam = 5e-324 made ``max_violation = max|K^T r| / lam`` infinite; fit now refuses such a lam,
+    and save still names any non-finite entry a network carries."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(8, 2))
-    tiny = wn.fit(X, X[:, 0] - X[:, 1], lam=5e-324)
-    assert not np.isfinite(tiny.info["max_violation"])
+    with pytest.raises(ValueError, match="lam"):
+        wn.fit(X, X[:, 0] - X[:, 1], lam=5e-324)
+    tiny = dataclasses.replace(model, info={**model.info, "max_violation": float("inf")})
     with pytest.raises(ValueError, match=r"info\['max_violation'\] is inf"):
         tiny.save(tmp_path / "tiny.json")
     assert not (tmp_path / "tiny.json").exists()

@@ -454,19 +454,24 @@ def cross_rows_affine(X: np.ndarray, idx: np.ndarray, rtol: float) -> np.ndarray
 
 @nb.njit(cache=True, inline="always")
 def _apply_exponent_if_normal(out: np.ndarray, E: int) -> int:
-    """Apply ``2**E`` to ``out`` when the result's largest entry stays a normal float64 (then
-    return 0); otherwise leave ``out`` and return ``E``."""
+    """Apply ``2**E`` to ``out`` when every nonzero entry of the result stays a normal float64
+    (then return 0); otherwise leave ``out`` and return ``E``: a subnormal entry would keep only a
+    few digits, and callers that want the direction (``unit=True``) read ``out`` unscaled."""
     if E == 0:
         return 0
     amax = 0.0
+    amin = math.inf
     for j in range(out.shape[0]):
         a = abs(out[j])
         if a > amax:
             amax = a
+        if 0.0 < a < amin:
+            amin = a
     if amax == 0.0:
         return 0
     total = E + math.frexp(amax)[1]
-    if -1021 <= total <= 1024:
+    lowest = E + math.frexp(amin)[1]
+    if -1021 <= lowest and total <= 1024:
         _scale_pow2(out, E)
         return 0
     return E
