@@ -823,8 +823,22 @@ def _failure(exc: Exception) -> str:
         return msg
     if isinstance(exc, OSError):
         return f"{exc.strerror or msg}" + (f": {exc.filename!r}" if getattr(exc, "filename", None) else "")
-    return (f"the solver failed ({type(exc).__name__}: {msg}); try a larger --lam-ratio, or "
-            "--max-columns 20000 to sample fewer candidates")
+    if _is_solver_failure(exc):
+        return (f"the solver failed ({type(exc).__name__}: {msg}); try a larger --lam-ratio, or "
+                "--max-columns 20000 to sample fewer candidates")
+    return (f"internal error ({type(exc).__name__}: {msg}); please report it "
+            "(WEDGENET_DEBUG=1 shows the traceback)")
+
+
+def _is_solver_failure(exc: Exception) -> bool:
+    """A convex solver or linear algebra failure (wedgenet.SolverError, cvxpy, LAPACK, a RuntimeError)."""
+    import wedgenet
+
+    solver_error = getattr(wedgenet, "SolverError", None)
+    if solver_error is not None and isinstance(exc, solver_error):
+        return True
+    return isinstance(exc, (RuntimeError, ArithmeticError, np.linalg.LinAlgError)) or \
+        type(exc).__module__.split(".")[0] in ("cvxpy", "scipy", "clarabel")
 
 
 if __name__ == "__main__":  # pragma: no cover
