@@ -272,7 +272,8 @@ def test_grid_search_over_lam():
     X, y = _abs_data(n=40, noise=0.05, seed=2)
     grid = [1e-2, 1.0, 1e3]  # 1e3 is above lam_max: the zero (constant) network
     cv = KFold(4, shuffle=True, random_state=0)
-    gs = GridSearchCV(make_pipeline(StandardScaler(), WedgeRegressor(standardize=False)), {"wedgeregressor__lam": grid}, cv=cv)
+    pipe = make_pipeline(StandardScaler(), WedgeRegressor(standardize=False))
+    gs = GridSearchCV(pipe, {"wedgeregressor__lam": grid}, cv=cv)
     gs.fit(X, y)
     best = gs.best_params_["wedgeregressor__lam"]
     assert best in (1e-2, 1.0)
@@ -281,7 +282,8 @@ def test_grid_search_over_lam():
     assert gs.best_estimator_[-1].lam == best
     assert gs.best_estimator_[-1].network_.lam == best
     Xc, yc = make_xor(40, random_state=0)
-    gc = GridSearchCV(WedgeClassifier(standardize=False), {"lam": [0.1, 1e3]}, cv=KFold(4, shuffle=True, random_state=0))
+    gc = GridSearchCV(WedgeClassifier(standardize=False), {"lam": [0.1, 1e3]},
+                      cv=KFold(4, shuffle=True, random_state=0))
     gc.fit(Xc, yc)
     assert gc.best_params_["lam"] == 0.1
     assert gc.best_score_ >= 0.95
