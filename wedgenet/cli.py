@@ -19,6 +19,7 @@ subcommand is one call.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import math
@@ -27,6 +28,7 @@ import re
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,10 +48,11 @@ DEMO_N_SAMPLES = 100
 DEMO_TURNS = 1.5
 DEMO_LAM = 0.1
 
-#: ``wedgenet fit --time-limit`` default (seconds): a pricing pass estimated to take longer is not
-#: started; the candidate set is sampled instead (and the certificate's scope says so).  It keeps
-#: a default fit of a 10-30 feature table of a few hundred rows near a minute on 2 cores.
-DEFAULT_TIME_LIMIT = 20.0
+#: ``wedgenet fit --time-limit`` default (seconds): when the pricing passes of a fit over every
+#: candidate are estimated to take longer, the candidates are sampled instead (and the
+#: certificate's scope says so).  It keeps a default fit of a 10-30 feature table of a few hundred
+#: rows near a minute on 2 cores.
+DEFAULT_TIME_LIMIT = 30.0
 
 #: the ``lam_ratio`` values ``--cv K`` compares (a geometric grid below ``lam_max``)
 CV_LAM_RATIOS = DEFAULT_LAM_RATIOS
@@ -494,8 +497,9 @@ def _cv_choose(args, task, X, y, kw, out) -> tuple[float, str]:
     print(f"cross-validation: {args.cv}-fold over lam_ratio {', '.join(f'{r:g}' for r in ratios)} "
           f"(a warm-started path per fold; held-out {metric})", file=out)
     out.flush()
-    scores = cv_lam_ratio_scores(X, y, ratios, cv=args.cv, classification=task == "classification",
-                                 random_state=args.seed, fit_kwargs=kw)
+    with _warnings_as_notes(out):
+        scores = cv_lam_ratio_scores(X, y, ratios, cv=args.cv, classification=task == "classification",
+                                     random_state=args.seed, fit_kwargs=kw)
     mean = scores.mean(axis=1)
     best = int(np.nanargmax(mean))
     for r, s, row in zip(ratios, mean, scores, strict=True):
@@ -505,9 +509,25 @@ def _cv_choose(args, task, X, y, kw, out) -> tuple[float, str]:
     return float(ratios[best]), f"chosen by {args.cv}-fold cross-validation (mean held-out {metric} {mean[best]:.4f})"
 
 
-def run_fit(args, out=None) -> int:
-    import warnings
+@contextlib.contextmanager
+def _warnings_as_notes(out):
+    """Show each library warning once, as one ``note:`` line with the CLI's option names."""
+    seen = set()
 
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = _library_message(message if isinstance(message, Exception) else str(message))
+        if text not in seen:
+            seen.add(text)
+            print(f"note: {text}", file=out)
+            out.flush()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = show
+        yield
+
+
+def run_fit(args, out=None) -> int:
     import wedgenet as wn
 
     out = sys.stdout if out is None else out
@@ -535,12 +555,11 @@ def run_fit(args, out=None) -> int:
         default = " (default)" if args.lam_ratio == LAM_RATIO_DEFAULT else ""
         strength, strength_why = dict(lam_ratio=args.lam_ratio), f"lam_ratio={args.lam_ratio:g}{default}"
     print(f"fitting {task} ({loss} loss), {strength_why}" + (", standardized" if not args.no_standardize else "")
-          + f", time limit {args.time_limit:g} s per pass ...", file=out)
+          + f", time limit {args.time_limit:g} s ...", file=out)
     out.flush()
     t0 = time.perf_counter()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("default")
+        with _warnings_as_notes(out):
             net = wn.fit(Xtr, ytr, **strength, **kw)
     except wn.FitInterrupted as exc:
         return _interrupted(exc, args, out_path, features, time.perf_counter() - t0)
@@ -627,7 +646,8 @@ def _report(args, task, loss, why, strength_why, net, X, y, train, test, feature
                      f"(or a larger --time-limit)")
     if net.n_neurons == 0:
         lines.append("  note         the network is empty (lam >= lam_max): lower --lam-ratio")
-    lines.append(f"  time         {seconds:.1f} s fit, time limit {args.time_limit:g} s per pass")
+    lines.append(f"  time         {seconds:.1f} s fit (--time-limit {args.time_limit:g} s: beyond it the "
+                 "candidates are sampled)")
     lines.append(f"  saved        {out_path} (load with wedgenet.load({str(out_path)!r}); "
                  f"predict with: wedgenet predict {out_path} DATA.csv)")
     print("\n".join(lines), file=out)
@@ -661,7 +681,8 @@ def _configure_fit(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-columns", type=_positive_int, default=None,
                    help="sample at most this many candidate neurons (default: chosen within --time-limit)")
     p.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT, metavar="SECONDS",
-                   help=f"a pass estimated longer is replaced by sampling (default {DEFAULT_TIME_LIMIT:g})")
+                   help="when pricing every candidate is estimated to take longer, sample them "
+                   f"(default {DEFAULT_TIME_LIMIT:g})")
     p.add_argument("--max-iter", type=_positive_int, default=100, help="working-set iterations (default 100)")
     p.add_argument("--tol", type=float, default=1e-6, help="target relative duality gap (default 1e-6)")
     p.add_argument("--dictionary-mode", choices=("auto", "explicit", "streamed"), default="auto",

@@ -41,9 +41,9 @@ __all__ = ["WedgeRegressor", "WedgeClassifier", "WedgeRegressorCV", "WedgeClassi
 _CLASSIFIER_LOSSES = ("auto", "logistic", "hinge", "squared_hinge", "softmax")
 _BINARY_LOSSES = ("logistic", "hinge", "squared_hinge")
 
-#: default ``time_limit`` (seconds) of the estimators: a pricing pass estimated to take longer is
-#: not started and the candidates are sampled instead
-DEFAULT_TIME_LIMIT = 20.0
+#: default ``time_limit`` (seconds) of the estimators: when pricing every candidate is estimated to
+#: take longer, the candidates are sampled instead
+DEFAULT_TIME_LIMIT = 30.0
 
 #: the ``lam_ratio`` grid the CV estimators (and ``wedgenet fit --cv``) compare by default
 DEFAULT_LAM_RATIOS = (0.5, 0.2, 0.1, 0.05, 0.02, 0.01)
@@ -66,10 +66,10 @@ _COMMON_PARAMS = """\
         Fit on standardized features (and, for regression, a standardized target) and return the
         network in the original units: the same neurons and defining samples.  ``lam`` then
         applies in the standardized units.
-    time_limit : float or None, default=20.0
-        Seconds: a pass over the candidate neurons estimated to take longer is not started; the
-        candidates are sampled instead and the certificate's scope says ``"sampled"``.  None
-        prices every candidate however long it takes.
+    time_limit : float or None, default=30.0
+        Seconds: when the pricing passes over every candidate neuron are estimated to take
+        longer, the candidates are sampled instead and the certificate's scope says
+        ``"sampled"``.  None prices every candidate however long it takes.
     reg : {"l1", "l2"}, default="l1"
         The ``p`` of the weight penalty.  ``"l1"`` is exact: a gap closed over every candidate
         proves the global optimum; ``"l2"`` approximates the network problem within ``1/(1-eps)``.
