@@ -178,11 +178,17 @@ class _WedgeBase(BaseEstimator):
         self.pricing = pricing
         self.backend = backend
 
-    def _strength(self) -> dict:
-        return {"lam": self.lam} if self.lam is not None else {"lam_ratio": self.lam_ratio}
+    def _strength(self, y, loss) -> dict:
+        if self.lam is not None:
+            return {"lam": self.lam}
+        if loss == "squared" and y.size and np.all(y == y.flat[0]):
+            # a constant target: lam_max is 0 and every lam gives the constant network, which
+            # lam_ratio cannot scale; any absolute lam returns it (with its certificate)
+            return {"lam": 1.0}
+        return {"lam_ratio": self.lam_ratio}
 
     def _fit_network(self, X, y, loss):
-        net = _fitting.fit(X, y, loss=loss, **self._strength(), **_fit_keywords(self))
+        net = _fitting.fit(X, y, loss=loss, **self._strength(y, loss), **_fit_keywords(self))
         return self._set_network(net)
 
     def _set_network(self, net):
@@ -430,7 +436,8 @@ def cv_lam_ratio_scores(X, y, lam_ratios, *, cv=5, classification: bool = False,
     kw = dict(fit_kwargs or {})
     kw.pop("certify_all", None)
     kw.pop("solver", None)  # fit_path always uses the warm-started working set
-    lm_kw = {k: kw[k] for k in ("loss", "reg", "bias", "depth", "max_columns", "random_state", "standardize")
+    lm_kw = {k: kw[k] for k in ("loss", "reg", "bias", "depth", "max_columns", "random_state", "standardize",
+                                "time_limit", "memory_budget")
              if k in kw}
     order = np.argsort(-ratios, kind="stable")
     folds = list(splitter.split(X, y))

@@ -155,3 +155,10 @@ def test_cv_rejects_bad_settings():
         WedgeRegressorCV(lam_ratios=[0.1, 2.0]).fit(X, y)
     with pytest.raises(ValueError, match="cv"):
         WedgeRegressorCV(cv=1).fit(X, y)
+
+
+def test_constant_target_gives_the_constant_network():
+    X, _ = _ridge_data(n=12)
+    reg = WedgeRegressor().fit(X, np.full(12, 3.5))
+    assert reg.n_neurons_ == 0
+    assert_allclose(reg.predict(X[:3]), 3.5)
