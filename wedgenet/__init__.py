@@ -25,7 +25,7 @@ from .algebra import (
 )
 from .dictionaries import Dictionary, MemoryBudgetError, StreamedDictionary, dictionary, streamed_dictionary
 from .estimators import WedgeClassifier, WedgeRegressor
-from .fitting import FitInterrupted, fit, fit_path
+from .fitting import FitInterrupted, LamMax, SamplingWarning, fit, fit_path, lam_max
 from .network import Neuron, WedgeNetwork, load
 from .polish import PolishReport, polish
 
@@ -42,6 +42,9 @@ __all__ = [
     "FitInterrupted",
     "fit",
     "fit_path",
+    "lam_max",
+    "LamMax",
+    "SamplingWarning",
     "polish",
     "PolishReport",
     "load",

@@ -1,33 +1,55 @@
-"""``wedgenet.fit`` and ``wedgenet.fit_path``: data in, a certified ReLU network out."""
+"""``wedgenet.fit``, ``wedgenet.fit_path`` and ``wedgenet.lam_max``: data in, a certified ReLU network out.
+
+The settings are validated once (:class:`wedgenet.settings.FitSettings`); the loss owns its
+targets (:meth:`~wedgenet.solvers.losses.Loss.encode_targets`); the certificate owns its scope
+and verdict (:class:`~wedgenet.solvers.certificate.Certificate`).
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import time
+import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_float_array, check_bool, check_choice, check_nonneg_float, check_positive_int
+from ._validation import as_float_array, check_nonneg_float, check_positive_int
 from .dictionaries import MemoryBudgetError, dictionary
+from .dictionaries.memory import default_memory_budget
 from .dictionaries.streaming import StreamedDictionary, streamed_dictionary
 from .network import WedgeNetwork
+from .settings import FitSettings
 from .solvers import LassoProblem, get_backend, get_loss
 from .solvers.certificate import Certificate, dual_certificate
+from .standardize import Standardization
 
-__all__ = ["fit", "fit_path", "encode_targets", "FitInterrupted"]
+__all__ = ["fit", "fit_path", "lam_max", "LamMax", "encode_targets", "FitInterrupted", "SamplingWarning"]
 
-DICTIONARY_MODES = ("auto", "explicit", "streamed")
-PRICING_BACKENDS = ("local", "dask")
 #: inputs beyond this cannot be squared and summed in float64 (sqrt of the largest float is 1.3e154)
 MAX_MAGNITUDE = 1e100
+#: a conservative pricing throughput (dictionary columns x samples per second on 2 cores), used to
+#: estimate a pass before it starts; the streamed pricer measured 3.8e9 (benchmarks/bench_stream.py)
+PRICING_RATE = 1.5e9
+#: full pricing passes a certified fit plans for when it estimates its time
+EXPECTED_PASSES = 8
+#: columns drawn when the candidate set is too large to price in the time limit
+AUTO_COLUMNS = 20_000
+#: a pass estimated beyond this many seconds shows progress even without ``verbose``
+PROGRESS_AFTER = 5.0
+
+
+class SamplingWarning(UserWarning):
+    """The candidate set is too large for the time (or rank) budget: a fit samples it instead."""
 
 
 class FitInterrupted(KeyboardInterrupt):
     """Ctrl-C during :func:`fit`; ``network`` is the last certified state (or ``None``).
 
-    ``network.duality_gap`` and ``network.max_violation`` certify that state over the whole
-    dictionary, like any fit; ``network.info["interrupted"]`` is True.
+    ``network.certificate`` certifies that state over the dictionary, like any fit;
+    ``network.info["interrupted"]`` is True.
     """
 
     def __init__(self, message: str, network: WedgeNetwork | None = None) -> None:
@@ -36,118 +58,210 @@ class FitInterrupted(KeyboardInterrupt):
 
 
 def encode_targets(loss: str, y, n: int) -> np.ndarray:
-    """Validate ``y`` for ``loss`` and return it in the loss's encoding.
-
-    ``squared``: ``(n,)`` or ``(n, c)`` floats.  ``logistic``/``hinge``: ``(n,)`` labels in
-    ``{-1, +1}``.  ``softmax``: ``(n,)`` integer labels ``0..c-1`` (one-hot encoded here) or an
-    ``(n, c)`` one-hot matrix.
-    """
-    if loss == "softmax":
-        ya = np.asarray(y)
-        if ya.ndim == 1:
-            if ya.size and not np.issubdtype(ya.dtype, np.integer):
-                yf = as_float_array("y", ya, ndim=1)
-                if not np.all(yf == np.round(yf)):
-                    raise ValueError("y must hold integer class labels 0..c-1 for loss='softmax'")
-                ya = yf.astype(np.int64)
-            if ya.shape[0] != n:
-                raise ValueError(f"y has {ya.shape[0]} entries but X has {n} rows")
-            if ya.min() < 0:
-                raise ValueError("y must hold integer class labels 0..c-1 for loss='softmax'")
-            c = int(ya.max()) + 1
-            if c < 2:
-                raise ValueError("y must contain at least two classes for loss='softmax'")
-            Y = np.zeros((n, c))
-            Y[np.arange(n), ya] = 1.0
-            return Y
-        Y = as_float_array("y", ya, ndim=2)
-        if Y.shape[0] != n or not np.all((Y == 0) | (Y == 1)) or not np.all(Y.sum(axis=1) == 1):
-            raise ValueError("y must be (n,) integer labels or an (n, c) one-hot matrix for loss='softmax'")
-        if Y.shape[1] < 2:
-            raise ValueError("y must contain at least two classes for loss='softmax'")
-        return Y
-    ya = as_float_array("y", y, min_ndim=1)
-    if ya.ndim > 2 or ya.shape[0] != n:
-        raise ValueError(f"y must have shape ({n},) or ({n}, c) to match X; got {ya.shape}")
-    if loss in ("logistic", "hinge"):
-        if ya.ndim != 1 or not np.all(np.isin(ya, (-1.0, 1.0))):
-            raise ValueError(f"y must hold labels -1/+1 for loss={loss!r} (use WedgeClassifier for other labels)")
-    return ya
+    """``y`` validated and encoded for ``loss`` (see :meth:`wedgenet.solvers.losses.Loss.encode_targets`)."""
+    return get_loss(loss).encode_targets(y, n)[0]
 
 
-def _pricer(dictionary_mode: str, backend: str, client):
-    """Validate the dictionary mode and pricing back-end; return ``(mode, pricer or None)``."""
-    check_choice("dictionary_mode", dictionary_mode, DICTIONARY_MODES)
-    check_choice("backend", backend, PRICING_BACKENDS)
-    if backend == "local":
-        if client is not None:
-            raise ValueError("client= is used only with backend='dask'")
-        return dictionary_mode, None
-    if dictionary_mode == "explicit":
-        raise ValueError("backend='dask' prices a streamed dictionary; use dictionary_mode='streamed' or 'auto'")
+# ---------------------------------------------------------------------------- candidates and budget
+def _pricer(s: FitSettings):
+    """The pricing back-end for streamed passes: ``None`` (local numba threads) or a Dask pricer."""
+    if s.pricing == "local":
+        return None
     from .dictionaries.dask_pricing import DaskPricer, require_distributed
 
+    client = s.client
     if client is None:  # the default client: the one created last, as in dask itself
         try:
             client = require_distributed().default_client()
         except ValueError as exc:
-            raise ValueError("backend='dask' needs a Dask client: pass client=dask.distributed.Client(...) "
+            raise ValueError("pricing='dask' needs a Dask client: pass client=dask.distributed.Client(...) "
                              "or create one first (it becomes the default client)") from exc
-    return "streamed", DaskPricer(client)
+    return DaskPricer(client)
 
 
-def _build_dictionary(Xa, reg, bias, depth, max_columns, random_state, memory_budget, mode, pricer, verbose):
-    """The explicit dictionary, or the streamed one (``mode="streamed"``, or ``"auto"`` over budget)."""
-    if mode != "streamed":
+class _Counted(Exception):
+    pass
+
+
+def candidate_count(Xa: np.ndarray, reg: str, bias: bool, depth: int) -> tuple[int, int]:
+    """``(candidates, columns per candidate)`` of the family on ``Xa``, without building anything."""
+    from .algebra import DEFAULT_RTOL
+    from .dictionaries.build import prepare
+
+    def guard(n, d, dr, k_sub, n_pool, total, per):
+        raise _Counted(int(total), int(per))
+
+    try:
+        prepare(Xa, reg, bias, depth, DEFAULT_RTOL, guard)
+    except _Counted as c:
+        return c.args[0], c.args[1]
+    return 0, 2
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How the candidates are covered: ``max_columns`` (None: all), and why."""
+
+    max_columns: int | None
+    auto_sampled: bool
+    reason: str
+    pass_seconds: float
+    n_candidates: int
+
+
+def _plan_candidates(Xa: np.ndarray, s: FitSettings) -> _Plan:
+    """Estimate a pricing pass; sample candidates when the fit would exceed ``time_limit``.
+
+    The estimate is ``columns * n / PRICING_RATE`` per pass and ``EXPECTED_PASSES`` passes; a
+    candidate set beyond the int64 rank range can only be sampled.
+    """
+    total, per = candidate_count(Xa, s.reg, s.bias, s.depth)
+    n = Xa.shape[0]
+    cols = total * per
+    pass_s = cols * n / PRICING_RATE
+    if s.max_columns is not None:
+        return _Plan(s.max_columns, False, "max_columns given", min(cols, s.max_columns) * n / PRICING_RATE, total)
+    if total >= 2**63:
+        why = f"{float(total):.3g} candidates exceed the int64 rank range: they can only be sampled"
+    elif EXPECTED_PASSES * pass_s > s.time_limit:
+        why = (f"{cols:.3g} candidate columns: a certified fit over every one is estimated at "
+               f"{EXPECTED_PASSES * pass_s:.3g} s ({EXPECTED_PASSES} pricing passes of {pass_s:.3g} s), "
+               f"beyond time_limit={s.time_limit:g} s")
+    else:
+        return _Plan(None, False, "every candidate", pass_s, total)
+    budget = s.memory_budget or default_memory_budget()
+    k = int(max(2 * per, min(AUTO_COLUMNS, budget / (4 * 8 * max(n, 1)))))
+    warnings.warn(f"{why}; sampling {k:,} columns (set max_columns= to choose, or raise time_limit=). "
+                  "The certificate then covers the sampled dictionary only.", SamplingWarning, stacklevel=4)
+    return _Plan(k, True, why, k * n / PRICING_RATE, total)
+
+
+def _build_dictionary(Xa: np.ndarray, s: FitSettings, plan: _Plan, pricer):
+    """The explicit dictionary, or the streamed one (``dictionary_mode="streamed"``, or ``"auto"``
+    over the memory budget)."""
+    mode = "streamed" if pricer is not None else s.dictionary_mode
+    show = s.verbose or plan.pass_seconds > PROGRESS_AFTER
+    if mode != "streamed" or (plan.max_columns is not None and plan.n_candidates >= 2**63):
         try:
-            return dictionary(Xa, reg=reg, bias=bias, depth=depth, max_columns=max_columns,
-                              random_state=random_state, memory_budget=memory_budget)
-        except MemoryBudgetError as exc:
+            return dictionary(Xa, reg=s.reg, bias=s.bias, depth=s.depth, max_columns=plan.max_columns,
+                              random_state=s.random_state, memory_budget=s.memory_budget)
+        except (MemoryBudgetError, MemoryError) as exc:
             if mode == "explicit":
                 raise
-            if verbose:
+            if plan.n_candidates >= 2**63:
+                raise MemoryBudgetError(f"{exc}; these candidates can only be sampled: lower max_columns") from exc
+            if s.verbose:
                 print(f"[fit] {exc} Streaming the dictionary instead (dictionary_mode='auto').")
-    return streamed_dictionary(Xa, reg=reg, bias=bias, depth=depth, max_columns=max_columns,
-                               random_state=random_state, pricer=pricer, verbose=verbose)
+    return streamed_dictionary(Xa, reg=s.reg, bias=s.bias, depth=s.depth, max_columns=plan.max_columns,
+                               random_state=s.random_state, pricer=pricer, verbose=show)
 
 
-def _prepare(X, y, lam, loss, reg, bias, depth, max_columns, random_state, memory_budget,
-             dictionary_mode="auto", backend="local", client=None, verbose=False):
+def _check_magnitude(name: str, arr: np.ndarray) -> None:
+    big = float(np.abs(arr).max()) if arr.size else 0.0
+    if big > MAX_MAGNITUDE:
+        raise ValueError(f"{name} has entries of magnitude {big:.3g}: squared they overflow float64 in the "
+                         f"solvers; rescale {name} (for example standardize=True) and lam with it")
+
+
+@dataclass
+class _Prepared:
+    """The data as the solver sees it: standardized ``X``, encoded targets, the dictionary."""
+
+    X: np.ndarray
+    y: np.ndarray
+    classes: tuple | None
+    D: object
+    standardization: Standardization | None
+    plan: _Plan
+
+
+def _prepare(X, y, s: FitSettings) -> _Prepared:
     Xa = as_float_array("X", X, ndim=2)
-    lam = check_nonneg_float("lam", lam, strictly_positive=True)
-    verbose = check_bool("verbose", verbose)
-    if memory_budget is not None:  # checked here too: a streamed dictionary never reads it
-        check_nonneg_float("memory_budget", memory_budget, strictly_positive=True)
-    loss_obj = get_loss(loss)
-    yy = encode_targets(loss, y, Xa.shape[0])
-    for name, arr in (("X", Xa), ("y", yy)):
-        big = float(np.abs(arr).max()) if arr.size else 0.0
-        if big > MAX_MAGNITUDE:
-            raise ValueError(f"{name} has entries of magnitude {big:.3g}: squared they overflow float64 in the "
-                             f"solvers; rescale {name} (for example to unit variance) and lam with it")
-    if yy.ndim == 2 and loss_obj.name in ("logistic", "hinge"):
-        raise ValueError(f"loss={loss!r} takes a 1-D y")
-    mode, pricer = _pricer(dictionary_mode, backend, client)
-    D = _build_dictionary(Xa, reg, bias, depth, max_columns, random_state, memory_budget, mode, pricer, verbose)
-    _check_attainable(loss_obj.name, yy, D.fit_intercept)
-    return Xa, yy, lam, loss_obj, D
+    if Xa.shape[0] == 0 or Xa.shape[1] == 0:
+        raise ValueError(f"X must have at least one sample and one feature; got shape {Xa.shape}")
+    if s.feature_names is not None and len(s.feature_names) != Xa.shape[1]:
+        raise ValueError(f"feature_names has {len(s.feature_names)} names but X has {Xa.shape[1]} features")
+    loss = s.loss
+    yy, classes = loss.encode_targets(y, Xa.shape[0])
+    if yy.ndim == 2 and loss.labels == "binary":
+        raise ValueError(f"loss={loss.name!r} takes a 1-D y")
+    st = None
+    if s.standardize:
+        st = Standardization.fit(Xa, yy if loss.task == "regression" else None)
+        Xa, yy = st.transform_X(Xa), (st.transform_y(yy) if loss.task == "regression" else yy)
+    _check_magnitude("X", Xa)
+    _check_magnitude("y", yy)
+    plan = _plan_candidates(Xa, s)
+    D = _build_dictionary(Xa, s, plan, _pricer(s))
+    loss.check_attainable(yy, D.fit_intercept)
+    return _Prepared(Xa, yy, classes, D, st, plan)
 
 
-def _check_attainable(loss: str, yy: np.ndarray, intercept: bool) -> None:
-    """With a free intercept, a logistic label or softmax class that never occurs makes the loss
-    decrease forever along the intercept: the problem has no minimiser."""
-    if not intercept:
-        return
-    if loss == "logistic" and np.unique(yy).size < 2:
-        raise ValueError("y must contain both -1 and +1 labels for loss='logistic' with an intercept "
-                         "(bias=True or depth=3): with one label the loss has no minimiser")
-    missing = np.flatnonzero(yy.sum(axis=0) == 0).tolist() if loss == "softmax" else []
-    if missing:
-        raise ValueError(f"y has no sample of class(es) {missing} for loss='softmax' with an intercept "
-                         "(bias=True or depth=3): the loss then has no minimiser; relabel the classes 0..c-1 "
-                         "that occur")
+def _lam_max_of(D, loss, yy: np.ndarray) -> float:
+    """``max_j ||K_j^T theta_0||`` over the dictionary ``D``: the smallest ``lam`` with zero neurons."""
+    theta0 = loss.zero_dual(yy, D.fit_intercept)
+    return float(D.violators(theta0, 0, math.inf)[2])
 
 
+@dataclass(frozen=True)
+class LamMax:
+    """The smallest ``lam`` whose network has no neurons, and over which candidates it was computed.
+
+    ``float(obj)`` is the value; ``scope`` is ``"all_candidates"`` or ``"sampled"`` (then it is
+    the maximum over the sampled dictionary, a lower bound on the true ``lam_max``).
+    """
+
+    value: float
+    scope: str
+    n_columns: int
+
+    def __float__(self) -> float:
+        return self.value
+
+    def __str__(self) -> str:
+        where = "every candidate" if self.scope == "all_candidates" else f"a sample of {self.n_columns:,} columns"
+        return f"lam_max = {self.value:.6g} (over {where})"
+
+
+def _resolve_lam(prep: _Prepared, s: FitSettings) -> tuple[float, LamMax | None]:
+    """The absolute ``lam``: given, or ``lam_ratio * lam_max``; warn when the network is empty.
+
+    ``lam_max`` costs one pricing pass: it is computed for ``lam_ratio`` and for explicit
+    dictionaries (then nearly free); a streamed fit with an absolute ``lam`` skips it.
+    """
+    if s.lam_ratio is None and isinstance(prep.D, StreamedDictionary):
+        return float(s.lam), None
+    lmv = _lam_max_of(prep.D, s.loss, prep.y)
+    lm = LamMax(lmv, "sampled" if prep.D.sampled else "all_candidates", int(prep.D.n_columns))
+    if s.lam_ratio is not None and lmv <= 0:
+        raise ValueError("lam_max is 0: the intercept alone fits the targets, so lam_ratio has no scale; "
+                         "there is nothing for neurons to learn")
+    lam = s.lam if s.lam_ratio is None else s.lam_ratio * lmv
+    if lam >= lmv:
+        warnings.warn(f"lam = {lam:.6g} >= lam_max = {lmv:.6g}: the network is empty (no neurons); use "
+                      "lam_ratio < 1 or a smaller lam", UserWarning, stacklevel=4)
+    return float(lam), lm
+
+
+def lam_max(X, y, *, loss: str = "squared", reg: str = "l1", bias: bool = True, depth: int = 2,
+            max_columns: int | None = None, random_state=None, standardize: bool = False,
+            time_limit: float | None = None, memory_budget: float | None = None) -> LamMax:
+    """The smallest ``lam`` for which the optimal network has no neurons.
+
+    With ``theta_0 = -grad L`` at the best constant prediction (projected onto ``1^T theta = 0``
+    with a free intercept), ``lam_max = max_j ||K_j^T theta_0||`` over the dictionary (Lasso
+    optimality at ``z = 0``, docs/conventions.md "Certificates"): every candidate when they can be
+    priced in ``time_limit`` (streamed when needed), else over a sample, and the result says which.
+    """
+    s = FitSettings.build(loss=loss, reg=reg, bias=bias, depth=depth, max_columns=max_columns,
+                          random_state=random_state, standardize=standardize, memory_budget=memory_budget,
+                          **({} if time_limit is None else {"time_limit": time_limit}))
+    prep = _prepare(X, y, s)
+    v = _lam_max_of(prep.D, s.loss, prep.y)
+    return LamMax(v, "sampled" if prep.D.sampled else "all_candidates", int(prep.D.n_columns))
+
+
+# ---------------------------------------------------------------------------- solving
 def _check_solver_for(D, solver: str) -> None:
     if isinstance(D, StreamedDictionary) and solver not in ("auto", "working_set"):
         raise ValueError(f"solver={solver!r} needs every column in memory; a streamed dictionary "
@@ -159,7 +273,7 @@ def full_certificate(problem: LassoProblem, result, full_source) -> Certificate:
 
     ``result.theta`` is the dual point of the solved (sampled) problem; its maximum score over
     the whole dictionary scales it into the full dual feasible set, so the gap bounds the
-    suboptimality of ``result`` for the unsampled Lasso (THEORY.md section 5).
+    suboptimality of ``result`` for the unsampled Lasso (docs/conventions.md, "Certificates").
     """
     _, _, m = full_source.violators(result.theta, 0, math.inf)
     return dual_certificate(problem.loss, problem.y, problem.lam, result.certificate.primal, result.theta, m,
@@ -180,17 +294,29 @@ def _from_solution(D, res, lam: float, loss_name: str) -> WedgeNetwork:
     return net
 
 
-def _network(D, problem, res, lam, loss_name, Xa, reg, bias, depth, certify_all, tol) -> WedgeNetwork:
-    """The network of a solver result; with ``certify_all`` and a sampled ``D``, certified over everything."""
+def _scoped(cert: Certificate, D, *, all_candidates: bool) -> Certificate:
+    """The solver's certificate with what its columns cover (the certificate owns the verdict)."""
+    return cert.with_scope("all_candidates" if all_candidates else "sampled", exact=bool(D.exact),
+                           n_candidates_total=int(D.n_candidates_total) * (2 if D.depth == 2 else 1)
+                           if D.n_candidates_total < 2**62 else None)
+
+
+def _network(prep: _Prepared, problem, res, s: FitSettings, lam: float, certify_all: bool,
+             lm: LamMax | None) -> WedgeNetwork:
+    """The network of a solver result, its certificate scoped; with ``certify_all`` and a sampled
+    dictionary, certified over every candidate."""
+    D = prep.D
     sample_cert = res.certificate
     full_cert = None
     if certify_all and D.sampled:
         full = D.full() if isinstance(D, StreamedDictionary) else streamed_dictionary(
-            Xa, reg=reg, bias=bias, depth=depth, verbose=getattr(D, "verbose", False))
+            prep.X, reg=s.reg, bias=s.bias, depth=s.depth, verbose=s.verbose)
         full_cert = full_certificate(problem, res, full)
         res.certificate = full_cert
-        res.converged = bool(full_cert.relative_gap <= tol and full_cert.max_violation <= 1.0 + 1e-6)
-    net = _from_solution(D, res, lam, loss_name)
+        res.converged = bool(full_cert.relative_gap <= s.tol and full_cert.max_violation <= 1.0 + 1e-6)
+    net = _from_solution(D, res, lam, s.loss.name)
+    cert = _scoped(res.certificate, D, all_candidates=full_cert is not None or not D.sampled)
+    net.set_certificate(cert)
     net.info["dictionary_mode"] = "streamed" if isinstance(D, StreamedDictionary) else "explicit"
     if isinstance(D, StreamedDictionary):
         net.info["pricing_backend"] = D.pricer.name
@@ -201,98 +327,16 @@ def _network(D, problem, res, lam, loss_name, Xa, reg, bias, depth, certify_all,
         net.info["sample_max_violation"] = sample_cert.max_violation
     elif D.sampled:
         net.info["certificate_scope"] = "sampled candidates"
+    if prep.plan.auto_sampled:
+        net.info["sampling_reason"] = prep.plan.reason
+    if lm is not None:
+        net.info["lam_max"] = lm.value
+        net.info["lam_ratio"] = lam / lm.value if lm.value > 0 else math.inf
+    net.classes = prep.classes
+    net.feature_names = s.feature_names
+    if prep.standardization is not None:
+        net = prep.standardization.to_original_units(net)
     return net
-
-
-def fit(
-    X,
-    y,
-    *,
-    lam: float,
-    loss: str = "squared",
-    reg: str = "l1",
-    bias: bool = True,
-    depth: int = 2,
-    solver: str = "auto",
-    max_columns: int | None = None,
-    random_state=None,
-    tol: float = 1e-6,
-    max_iter: int = 100,
-    memory_budget: float | None = None,
-    verbose: bool = False,
-    dictionary_mode: str = "auto",
-    backend: str = "local",
-    client=None,
-    certify_all: bool = False,
-) -> WedgeNetwork:
-    """Train a ReLU network by the convex wedge Lasso, with a certificate of optimality.
-
-    Solves the Lasso ``L(K z + 1 t, y) + lam * ||z||_1`` over the wedge dictionary ``K`` of
-    :func:`wedgenet.dictionary` (group penalty ``lam * sum_j ||Z_j||_2`` for vector output,
-    Thm 14), which has the same optimal value as the network problem
-
-        L(f(X), y) + (lam/2) * sum_j (||w_j||_p^2 + a_j^2)
-
-    (THEORY.md section 3: the penalty carries ``lam/2``; hidden biases and the output
-    intercept ``t`` are free).  For ``reg="l1"`` the result is the global optimum; for
-    ``reg="l2"`` it is within ``1/(1-eps)`` of it.
-
-    Parameters
-    ----------
-    X : (n, d) array.  y : targets (see :func:`encode_targets`).
-    lam : float > 0.
-    loss : "squared" (``0.5 ||r||^2``), "logistic" or "hinge" (labels +-1), "softmax" (classes).
-        Vector ``y`` with ``squared``, and ``softmax``, use the group penalty of Thm 14.
-    reg, bias, depth, max_columns, random_state, memory_budget : see :func:`wedgenet.dictionary`.
-    solver : "auto" (working set), "working_set", "cvxpy" (Clarabel on the full problem) or
-        "sklearn" (coordinate descent on the full problem, squared loss).
-    tol : target relative duality gap ``(primal - dual) / primal`` over the whole dictionary
-        (default 1e-6); a ``ConvergenceWarning`` is raised when it is not reached.
-    verbose : progress of the working set, and progress bars on long streamed passes.
-    dictionary_mode : "auto", "explicit" or "streamed"
-        ``"explicit"`` materialises ``K`` (:func:`wedgenet.dictionary`; raises
-        :class:`~wedgenet.dictionaries.MemoryBudgetError` over ``memory_budget``).
-        ``"streamed"`` never does (:func:`wedgenet.streamed_dictionary`): the working set's
-        columns are computed on demand and each iteration prices every candidate in one
-        streamed pass, so memory is ``O(n * working set + chunk)`` and the certificate still
-        covers every candidate.  ``"auto"`` (default) is explicit when it fits the memory budget
-        and streamed otherwise.  Streamed columns are not de-duplicated, so the support may
-        name a different (equal) column than an explicit fit; the network is the same.
-    backend : "local" or "dask"
-        Where streamed passes run: local numba threads (default) or the Dask cluster of
-        ``client`` (the ``dask`` extra; implies a streamed dictionary).
-    client : dask.distributed.Client, optional
-        For ``backend="dask"``; default the current default client
-        (``dask.distributed.default_client()``, the one created last).
-    certify_all : bool
-        With ``max_columns`` (sampled candidates), certify the result over *every* candidate
-        with one extra streamed pass: ``net.duality_gap`` / ``net.max_violation`` then bound the
-        suboptimality for the whole dictionary (``net.info["certificate_scope"]``), and the
-        sample's own certificate is kept in ``net.info["sample_relative_gap"]``.
-
-    Returns
-    -------
-    WedgeNetwork
-        Neurons with provenance; ``net.duality_gap`` and ``net.max_violation`` certify it over
-        the whole dictionary (over the sampled candidates when ``max_columns`` samples and
-        ``certify_all`` is False).
-
-    Raises
-    ------
-    FitInterrupted
-        On Ctrl-C during the solve (a ``KeyboardInterrupt``): its ``network`` attribute is
-        the best certified state so far, if any.
-    """
-    tol = check_nonneg_float("tol", tol, strictly_positive=True)
-    max_iter = check_positive_int("max_iter", max_iter)
-    certify_all = check_bool("certify_all", certify_all)
-    Xa, yy, lam, loss_obj, D = _prepare(X, y, lam, loss, reg, bias, depth, max_columns, random_state, memory_budget,
-                                        dictionary_mode, backend, client, verbose)
-    _check_solver_for(D, solver)
-    problem = LassoProblem(D, yy, lam, loss_obj, D.fit_intercept)
-    solver_be = get_backend(solver, problem)
-    res = _solve(solver_be, problem, D, tol=tol, max_iter=max_iter, verbose=verbose, lam=lam, loss=loss_obj.name)
-    return _network(D, problem, res, lam, loss_obj.name, Xa, reg, bias, depth, certify_all, tol)
 
 
 def _solve(solver_be, problem, D, *, lam, loss, **kw):
@@ -306,6 +350,7 @@ def _solve(solver_be, problem, D, *, lam, loss, **kw):
         net = None
         if state is not None:
             net = _from_solution(D, state, lam, loss)
+            net.set_certificate(_scoped(state.certificate, D, all_candidates=not D.sampled))
             net.info["interrupted"] = True
             msg = (f"fit interrupted; best certified state so far: {net.n_neurons} neurons, relative gap "
                    f"{state.certificate.relative_gap:.3g}, max dual violation {state.certificate.max_violation:.6g}")
@@ -314,47 +359,169 @@ def _solve(solver_be, problem, D, *, lam, loss, **kw):
         raise FitInterrupted(msg, net) from exc
 
 
-def fit_path(
+def fit(
     X,
     y,
-    lams: Sequence[float],
     *,
+    lam: float | None = None,
+    lam_ratio: float | None = None,
     loss: str = "squared",
     reg: str = "l1",
     bias: bool = True,
     depth: int = 2,
+    solver: str = "auto",
     max_columns: int | None = None,
     random_state=None,
     tol: float = 1e-6,
     max_iter: int = 100,
     memory_budget: float | None = None,
+    time_limit: float | None = None,
+    standardize: bool = False,
     verbose: bool = False,
     dictionary_mode: str = "auto",
-    backend: str = "local",
+    pricing: str = "local",
     client=None,
+    certify_all: bool = False,
+    feature_names: Sequence[str] | None = None,
+    backend: str | None = None,
+) -> WedgeNetwork:
+    """Train a ReLU network by the convex wedge Lasso, with a certificate of optimality.
+
+    Solves the Lasso ``L(K z + 1 t, y) + lam * ||z||_1`` over the wedge dictionary ``K`` of
+    :func:`wedgenet.dictionary` (group penalty ``lam * sum_j ||Z_j||_2`` for vector output,
+    Thm 14), which has the same optimal value as the network problem
+
+        L(f(X), y) + (lam/2) * sum_j (||w_j||_p^2 + a_j^2)
+
+    (docs/conventions.md: the penalty carries ``lam/2``; hidden biases and the output intercept
+    ``t`` are free).  For ``reg="l1"`` over every candidate the result is the global optimum; for
+    ``reg="l2"`` the dictionary approximates the network problem within ``1/(1-eps)``.
+    ``net.certificate.verdict()`` says exactly which was proven.
+
+    Parameters
+    ----------
+    X : (n, d) array.  y : targets: reals (``squared``), any two labels (``logistic``, ``hinge``,
+        ``squared_hinge``), any labels (``softmax``); ``net.classes`` keeps them.
+    lam : float > 0, optional
+        The absolute strength.  Give ``lam`` or ``lam_ratio``, not both.
+    lam_ratio : float in (0, 1], optional
+        The strength relative to :func:`lam_max` (``lam = lam_ratio * lam_max``, computed over
+        the same dictionary); default 0.1 when ``lam`` is not given.  ``lam >= lam_max`` warns:
+        the network is then empty.
+    loss : a registered loss name (``wedgenet.solvers.LOSSES``): "squared" (``0.5 ||r||^2``),
+        "logistic", "hinge", "squared_hinge", "softmax".
+    reg, bias, depth, max_columns, random_state, memory_budget : see :func:`wedgenet.dictionary`.
+    solver : "auto" (working set), "working_set", "cvxpy" (Clarabel on the full problem) or
+        "sklearn" (coordinate descent on the full problem, squared loss).
+    tol : target relative duality gap ``(primal - dual) / primal`` (default 1e-6); a
+        ``ConvergenceWarning`` is raised when it is not reached.
+    time_limit : seconds (default 120)
+        A fit whose pricing passes over every candidate are estimated beyond it samples
+        ``AUTO_COLUMNS`` candidate columns instead, with a :class:`SamplingWarning`; the
+        certificate's scope then says "sampled".  ``None`` or ``inf``: no limit.
+    standardize : bool
+        Fit on standardized ``X`` (and ``y`` for squared loss) and return the network in the
+        original units: the same neurons and defining samples, breaklines mapped exactly.
+        ``lam`` then applies in standardized units (docs/choosing_settings.md).
+    verbose : progress of the working set, and progress bars on streamed passes (shown anyway for
+        a pass estimated beyond a few seconds).
+    dictionary_mode : "auto", "explicit" or "streamed" (see :func:`wedgenet.streamed_dictionary`):
+        ``"auto"`` is explicit when it fits the memory budget and streamed otherwise.
+    pricing : "local" or "dask"
+        Where streamed passes run: local numba threads (default) or the Dask cluster of
+        ``client`` (the ``dask`` extra; implies a streamed dictionary).  ``backend`` is its
+        former name (deprecated).
+    client : dask.distributed.Client, optional (default: the current default client).
+    certify_all : bool
+        With a sampled dictionary, certify the result over *every* candidate with one extra
+        streamed pass (the certificate's scope becomes "all_candidates").
+    feature_names : names of the columns of ``X``, kept on the network for display.
+
+    Returns
+    -------
+    WedgeNetwork
+        Neurons with provenance; ``net.certificate`` (gap, violation, scope, ``verdict()``).
+
+    Raises
+    ------
+    FitInterrupted
+        On Ctrl-C during the solve (a ``KeyboardInterrupt``): its ``network`` attribute is
+        the best certified state so far, if any.
+    """
+    s = FitSettings.build(lam=lam, lam_ratio=lam_ratio, loss=loss, reg=reg, bias=bias, depth=depth, solver=solver,
+                          max_columns=max_columns, random_state=random_state, tol=tol, max_iter=max_iter,
+                          memory_budget=memory_budget, standardize=standardize, verbose=verbose,
+                          dictionary_mode=dictionary_mode, pricing=pricing, client=client, certify_all=certify_all,
+                          feature_names=feature_names, backend=backend,
+                          **({} if time_limit is None else {"time_limit": time_limit}))
+    return fit_settings(X, y, s)
+
+
+def fit_settings(X, y, s: FitSettings) -> WedgeNetwork:
+    """:func:`fit` with validated settings (the estimators and the CLI call this)."""
+    prep = _prepare(X, y, s)
+    _check_solver_for(prep.D, s.solver)
+    lam, lm = _resolve_lam(prep, s)
+    problem = LassoProblem(prep.D, prep.y, lam, s.loss, prep.D.fit_intercept)
+    solver_be = get_backend(s.solver, problem)
+    t0 = time.perf_counter()
+    res = _solve(solver_be, problem, prep.D, tol=s.tol, max_iter=s.max_iter, verbose=s.verbose, lam=lam,
+                 loss=s.loss.name)
+    net = _network(prep, problem, res, s, lam, s.certify_all, lm)
+    net.info["fit_seconds"] = time.perf_counter() - t0
+    return net
+
+
+def fit_path(
+    X,
+    y,
+    lams: Sequence[float] | None = None,
+    *,
+    n_lams: int = 10,
+    lam_min_ratio: float = 0.01,
+    **kw,
 ) -> list[WedgeNetwork]:
     """Networks along a regularisation path, one per ``lam``, in the given order.
 
-    The dictionary is built once; each solve starts from the previous working set (warm
-    start), so a decreasing sequence of ``lams`` is cheapest.  ``dictionary_mode``,
-    ``backend`` and ``client`` are as in :func:`fit`.
+    ``lams`` default: ``n_lams`` values from ``lam_max`` down to ``lam_min_ratio * lam_max`` on a
+    geometric grid (like scikit-learn's ``lasso_path``).  The other keywords are those of
+    :func:`fit` (``lam`` and ``lam_ratio`` excepted).  The dictionary is built once; each solve
+    starts from the previous working set (warm start), so a decreasing sequence is cheapest.
     """
-    if np.asarray(lams).dtype == np.bool_:
-        raise ValueError(f"lams must be positive numbers; got booleans {lams!r}")
-    lam_arr = as_float_array("lams", lams, ndim=1)
-    if np.any(lam_arr <= 0):
-        raise ValueError("lams must all be > 0")
-    tol = check_nonneg_float("tol", tol, strictly_positive=True)
-    max_iter = check_positive_int("max_iter", max_iter)
-    Xa, yy, _, loss_obj, D = _prepare(X, y, float(lam_arr[0]), loss, reg, bias, depth, max_columns,
-                                      random_state, memory_budget, dictionary_mode, backend, client, verbose)
-    solver_be = get_backend("working_set", LassoProblem(D, yy, float(lam_arr[0]), loss_obj, D.fit_intercept))
+    if "lam" in kw or "lam_ratio" in kw:
+        raise ValueError("fit_path takes lams= (absolute values) or the default grid (n_lams, lam_min_ratio), "
+                         "not lam/lam_ratio")
+    s = FitSettings.build(**kw)
+    if s.certify_all:
+        raise ValueError("certify_all is not supported by fit_path; certify the chosen network with fit()")
+    prep = _prepare(X, y, s)
+    _check_solver_for(prep.D, s.solver)
+    lmv = _lam_max_of(prep.D, s.loss, prep.y)
+    lm = LamMax(lmv, "sampled" if prep.D.sampled else "all_candidates", int(prep.D.n_columns))
+    if lams is None:
+        n_lams = check_positive_int("n_lams", n_lams)
+        lam_min_ratio = check_nonneg_float("lam_min_ratio", lam_min_ratio, strictly_positive=True)
+        if lam_min_ratio >= 1:
+            raise ValueError(f"lam_min_ratio must be < 1; got {lam_min_ratio!r}")
+        if lmv <= 0:
+            raise ValueError("lam_max is 0: the intercept alone fits the targets; there is no path")
+        lam_arr = lmv * np.geomspace(1.0, lam_min_ratio, n_lams)
+    else:
+        if np.asarray(lams).dtype == np.bool_:
+            raise ValueError(f"lams must be positive numbers; got booleans {lams!r}")
+        lam_arr = as_float_array("lams", lams, ndim=1)
+        if np.any(lam_arr <= 0):
+            raise ValueError("lams must all be > 0")
+    solver_name = "working_set" if s.solver == "auto" else s.solver
+    solver_be = get_backend(solver_name, LassoProblem(prep.D, prep.y, float(lam_arr[0]), s.loss,
+                                                      prep.D.fit_intercept))
     nets = []
     warm = None
     for lam in lam_arr:
-        problem = LassoProblem(D, yy, float(lam), loss_obj, D.fit_intercept)
-        res = _solve(solver_be, problem, D, lam=float(lam), loss=loss_obj.name, tol=tol, max_iter=max_iter,
-                     verbose=verbose, warm_start=warm)
+        problem = LassoProblem(prep.D, prep.y, float(lam), s.loss, prep.D.fit_intercept)
+        extra = {"warm_start": warm} if solver_name == "working_set" else {}
+        res = _solve(solver_be, problem, prep.D, lam=float(lam), loss=s.loss.name, tol=s.tol, max_iter=s.max_iter,
+                     verbose=s.verbose, **extra)
         warm = res
-        nets.append(_network(D, problem, res, float(lam), loss_obj.name, Xa, reg, bias, depth, False, tol))
+        nets.append(_network(prep, problem, res, s, float(lam), False, lm))
     return nets

@@ -19,6 +19,7 @@ arrays: loading never executes code.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import math
 import os
@@ -29,11 +30,16 @@ from typing import Any
 import numpy as np
 
 from ._validation import as_float_array, check_nonneg_float, check_positive_int
+from .solvers.certificate import SCOPES, Certificate
+from .solvers.losses import LOSSES, get_loss
+from .standardize import Standardization
 
 __all__ = ["Neuron", "WedgeNetwork", "load"]
 
 FORMAT = "wedgenet.WedgeNetwork"
-FORMAT_VERSION = 1
+#: version 2 adds the certificate, class labels, feature names and standardization; 1 still loads
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,14 @@ class WedgeNetwork:
     bias: bool
     provenance: list[dict] = field(repr=False)
     info: dict = field(default_factory=dict, repr=False)
+    #: what the fit proved (gap, violation, scope, verdict); ``None`` for a hand-made network
+    certificate: Certificate | None = field(default=None, repr=False)
+    #: the user's labels (classification): ``predict`` returns them
+    classes: tuple | None = field(default=None, repr=False)
+    #: names of the input features, for display
+    feature_names: tuple[str, ...] | None = field(default=None, repr=False)
+    #: the standardization the network was fitted under (its weights are in the user's units)
+    standardization: Standardization | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -103,19 +117,24 @@ class WedgeNetwork:
             prov.append({"column": int(j), "samples": list(rec.samples), "kinds": list(rec.kinds),
                          "expression": rec.expression, "theorem": rec.theorem, "orientation": rec.orientation,
                          "n_active": int(n_active[k])})
-        cert = result.certificate
         info = {
             "theorem": D.theorem, "exact": bool(D.exact), "approximation": D.approximation,
             "solver": result.solver, "converged": bool(result.converged), "n_iter": int(result.n_iter),
-            "primal": cert.primal, "dual": cert.dual, "duality_gap": cert.gap,
-            "relative_gap": cert.relative_gap, "max_violation": cert.max_violation,
             "n_columns": int(D.n_columns), "n_candidates": int(D.n_candidates),
             "n_candidates_total": int(D.n_candidates_total), "sampled": bool(D.sampled),
             "n_train": int(D.shape[0]),
         }
-        return cls(W1=np.ascontiguousarray(W), b1=b, W2=Z, b2=result.intercept,
-                   outer_sign=D.outer_sign[S].copy(), thresholds=D.thresholds[S].copy(), depth=D.depth,
-                   reg=D.reg, lam=float(lam), loss=loss, bias=bool(D.bias), provenance=prov, info=info)
+        net = cls(W1=np.ascontiguousarray(W), b1=b, W2=Z, b2=result.intercept,
+                  outer_sign=D.outer_sign[S].copy(), thresholds=D.thresholds[S].copy(), depth=D.depth,
+                  reg=D.reg, lam=float(lam), loss=loss, bias=bool(D.bias), provenance=prov, info=info)
+        net.set_certificate(result.certificate.with_scope(result.certificate.scope, exact=bool(D.exact)))
+        return net
+
+    def set_certificate(self, cert: Certificate) -> None:
+        """Attach ``cert``; its numbers are mirrored in ``info`` (the fit's record) for reading."""
+        self.certificate = cert
+        self.info.update(primal=cert.primal, dual=cert.dual, duality_gap=cert.gap, relative_gap=cert.relative_gap,
+                         max_violation=cert.max_violation)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -128,17 +147,17 @@ class WedgeNetwork:
 
     @property
     def duality_gap(self) -> float:
-        """Primal minus dual objective over the whole dictionary (THEORY.md section 5)."""
-        return float(self.info.get("duality_gap", math.nan))
+        """Primal minus dual objective over the columns priced (``certificate.scope`` says which)."""
+        return math.nan if self.certificate is None else float(self.certificate.gap)
 
     @property
     def relative_gap(self) -> float:
-        return float(self.info.get("relative_gap", math.nan))
+        return math.nan if self.certificate is None else float(self.certificate.relative_gap)
 
     @property
     def max_violation(self) -> float:
-        """``max_j |K_j^T theta| / lam`` over every dictionary column; <= 1 at the optimum."""
-        return float(self.info.get("max_violation", math.nan))
+        """``max_j |K_j^T theta| / lam`` over the columns priced; <= 1 at the optimum."""
+        return math.nan if self.certificate is None else float(self.certificate.max_violation)
 
     @property
     def exact(self) -> bool:
@@ -173,22 +192,35 @@ class WedgeNetwork:
         return self.hidden(X) @ self.W2 + self.b2
 
     def predict(self, X) -> np.ndarray:
-        """``f(X)``; for ``logistic``/``hinge`` the sign, for ``softmax`` the class index."""
-        f = self.decision_function(X)
-        if self.loss in ("logistic", "hinge"):
-            return np.where(f >= 0, 1.0, -1.0)
-        if self.loss == "softmax":
-            return np.argmax(f, axis=1)
-        return f
+        """``f(X)`` for regression; for classification the labels (``classes``; without them the
+        sign for binary losses and the class index for softmax)."""
+        return get_loss(self.loss).decode(self.decision_function(X), self.classes)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities ``(m, n_classes)`` (logistic, softmax); ``ValueError`` for other losses."""
+        P = get_loss(self.loss).probabilities(self.decision_function(X))
+        if P is None:
+            raise ValueError(f"loss={self.loss!r} gives no probabilities")
+        return P
 
     def penalty(self) -> float:
-        """``(1/2) sum_j (||w_j||_p^2 + ||a_j||_2^2)`` (depth 2); ``sum_j ||w_j||_p ||a_j||`` (depth 3)."""
+        """``(1/2) sum_j (||w_j||_p^2 + ||a_j||_2^2)`` (depth 2); ``sum_j ||w_j||_p ||a_j||`` (depth 3).
+
+        In standardized units when the network was fitted with ``standardize=True``.
+        """
+        W1, _, W2, _ = self._fitted_weights()
         p = 1 if self.reg == "l1" else 2
-        wn = np.linalg.norm(self.W1, ord=p, axis=1) if self.n_neurons else np.zeros(0)
-        an = np.abs(self.W2) if self.W2.ndim == 1 else np.linalg.norm(self.W2, axis=1)
+        wn = np.linalg.norm(W1, ord=p, axis=1) if self.n_neurons else np.zeros(0)
+        an = np.abs(W2) if W2.ndim == 1 else np.linalg.norm(W2, axis=1)
         if self.depth == 3:
             return float(np.sum(wn * an))
         return float(0.5 * np.sum(wn**2 + an**2))
+
+    def _fitted_weights(self):
+        """``(W1, b1, W2, b2)`` in the units the fit solved in (standardized, if it was)."""
+        if self.standardization is None:
+            return self.W1, self.b1, self.W2, self.b2
+        return self.standardization.standardized_weights(self)
 
     def objective(self, X, y) -> float:
         """The non-convex training objective ``L(f(X), y) + (lam/2) sum_j (||w_j||_p^2 + a_j^2)``.
@@ -196,13 +228,17 @@ class WedgeNetwork:
         ``L`` is the network's loss (``squared`` is ``0.5 ||r||^2``, a sum).  For depth 3 the
         penalty is the Lasso form ``lam sum_j ||w_j||_1 |a_j|`` of Thm 12/13 (unit first-layer
         neurons, second-layer units ``(s (u - t))_+``).  At a solution this equals the convex
-        objective (THEORY.md section 3).
+        objective (docs/conventions.md).  A network fitted with ``standardize=True`` is evaluated
+        in the standardized units its ``lam`` and certificate refer to (``X``, ``y`` are in the
+        user's units).
         """
-        from .solvers.losses import get_loss
-
+        loss = get_loss(self.loss)
         f = self.decision_function(X)
-        yy = _encode_targets(self.loss, y, f)
-        return float(get_loss(self.loss).value(f, yy) + self.lam * self.penalty())
+        yy = _encode_targets(loss, y, f, self.classes)
+        st = self.standardization
+        if st is not None and st.y_mean is not None:
+            f, yy = st.transform_y(f), st.transform_y(yy)
+        return float(loss.value(f, yy) + self.lam * self.penalty())
 
     # ------------------------------------------------------------------ pruning
     def prune(self, X, *, rtol: float = 1e-10) -> WedgeNetwork:
@@ -222,6 +258,12 @@ class WedgeNetwork:
                              "drops neurons that change the outputs")
         if self.depth != 2 or self.W2.ndim != 1:
             raise ValueError("prune supports depth-2 networks with scalar output")
+        st = self.standardization
+        if st is not None:  # prune in the units the penalty is measured in, then map back
+            W1s, b1s, W2s, b2s = st.standardized_weights(self)
+            fitted = dataclasses.replace(self, W1=W1s, b1=b1s, W2=W2s, b2=b2s, standardization=None,
+                                         info=dict(self.info))
+            return st.to_original_units(fitted.prune(st.transform_X(as_float_array("X", X, ndim=2)), rtol=rtol))
         H = self.hidden(X)
         p = 1 if self.reg == "l1" else 2
         wnorm = np.linalg.norm(self.W1, ord=p, axis=1)
@@ -249,7 +291,9 @@ class WedgeNetwork:
         net = WedgeNetwork(W1=Wu * g[:, None], b1=bu * g, W2=np.sign(self.W2[keep]) * g, b2=self.b2,
                            outer_sign=self.outer_sign[keep], thresholds=self.thresholds[keep], depth=2,
                            reg=self.reg, lam=self.lam, loss=self.loss, bias=self.bias,
-                           provenance=[self.provenance[i] for i in keep], info=dict(self.info))
+                           provenance=[self.provenance[i] for i in keep], info=dict(self.info),
+                           certificate=self.certificate, classes=self.classes, feature_names=self.feature_names,
+                           standardization=self.standardization)
         net.info["pruned_from"] = self.n_neurons
         return net
 
@@ -286,19 +330,14 @@ class WedgeNetwork:
         """A table of neurons with their provenance, and the certificate."""
         max_rows = check_positive_int("max_rows", max_rows, minimum=0)
         i = self.info
-        if not self.exact:
-            verdict = i.get("approximation", "")
-        elif i.get("converged", True):
-            verdict = "globally optimal (exact formulation)"
-        else:
-            verdict = "exact formulation, but NOT certified: the solver stopped before the gap closed"
+        verdict = self.certificate.verdict() if self.certificate is not None else "no certificate"
         head = [
             f"WedgeNetwork: {self.n_neurons} neurons, depth {self.depth}, reg={self.reg}, loss={self.loss}, "
             f"lam={self.lam:g}, bias={self.bias} ({i.get('theorem', '?')})",
             f"certificate: duality gap {self.duality_gap:.3g} (relative {self.relative_gap:.3g}), "
-            f"max dual violation {self.max_violation:.6f} over {i.get('n_columns', 0):,} columns; "
-            + verdict,
-            f"{'#':>3}  {'a':>10}  {'samples':<16} expression",
+            f"max dual violation {self.max_violation:.6f} over "
+            f"{self.certificate.n_columns_priced if self.certificate else 0:,} columns; " + verdict,
+        f"{'#':>3}  {'a':>10}  {'samples':<16} expression",
         ]
         for j, rec in enumerate(self.provenance[:max_rows]):
             a = self.W2[j]
@@ -356,9 +395,18 @@ class WedgeNetwork:
                        for k in ("W1", "b1", "W2", "b2", "outer_sign", "thresholds")},
             "provenance": self.provenance,
             "info": self.info,
+            "certificate": None if self.certificate is None else _encode_floats(self.certificate.to_dict()),
+            "classes": None if self.classes is None else list(self.classes),
+            "feature_names": None if self.feature_names is None else list(self.feature_names),
+            "standardization": None if self.standardization is None else self.standardization.to_dict(),
         }
         path.write_text(json.dumps(doc, indent=1, allow_nan=False))
         return path
+
+
+def _encode_floats(d: dict) -> dict:
+    """Non-finite floats as the strings "inf", "-inf", "nan" (JSON has no such numbers)."""
+    return {k: (repr(v) if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
 
 
 def _encode(a: np.ndarray) -> dict:
@@ -389,21 +437,13 @@ def _decode(name: str, obj: Any) -> np.ndarray:
     return arr
 
 
-def _encode_targets(loss: str, y, f: np.ndarray) -> np.ndarray:
-    """Targets in the loss's encoding (one-hot for softmax integer labels), checked against the
-    outputs ``f``: ``y`` must have one row per sample and the network's output columns."""
+def _encode_targets(loss, y, f: np.ndarray, classes=None) -> np.ndarray:
+    """Targets in the loss's encoding (one-hot for softmax labels), checked against the outputs
+    ``f``: ``y`` must have one row per sample and the network's output columns."""
     n = f.shape[0]
-    if loss == "softmax" and np.ndim(y) == 1:
-        ya = as_float_array("y", y, ndim=1)
-        c = f.shape[1]
-        if ya.shape[0] != n:
-            raise ValueError(f"y has {ya.shape[0]} rows but X has {n}")
-        if not np.all((ya == np.round(ya)) & (ya >= 0) & (ya < c)):
-            raise ValueError(f"y must hold integer class labels 0..{c - 1} for this softmax network")
-        Y = np.zeros_like(f)
-        Y[np.arange(n), ya.astype(int)] = 1.0
-        return Y
-    ya = as_float_array("y", y, min_ndim=1)
+    if classes is None and loss.labels == "classes" and np.ndim(y) == 1:
+        classes = tuple(range(f.shape[1]))
+    ya, _ = loss.encode_targets(y, n, classes)
     if f.ndim == 1 and ya.shape == (n, 1):
         ya = ya[:, 0]
     if ya.shape != f.shape:
@@ -413,6 +453,7 @@ def _encode_targets(loss: str, y, f: np.ndarray) -> np.ndarray:
 
 _PARAM_TYPES = {"depth": int, "reg": str, "lam": float, "loss": str, "bias": bool}
 _DOC_KEYS = {"format", "version", "params", "arrays", "provenance", "info"}
+_DOC_KEYS_V2 = _DOC_KEYS | {"certificate", "classes", "feature_names", "standardization"}
 
 
 def load(path) -> WedgeNetwork:
@@ -437,10 +478,11 @@ def load(path) -> WedgeNetwork:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ValueError(f"model file {str(path)!r} is not a wedgenet network (format must be {FORMAT!r})")
     version = doc.get("version")
-    if type(version) is not int or version != FORMAT_VERSION:  # bool and float 1.0 are not version 1
-        raise ValueError(f"model file: unsupported version {version!r} (expected {FORMAT_VERSION})")
-    if set(doc) != _DOC_KEYS:
-        raise ValueError(f"model file: the document must have exactly the keys {sorted(_DOC_KEYS)}; "
+    if type(version) is not int or version not in READABLE_VERSIONS:  # bool and float 1.0 are not version 1
+        raise ValueError(f"model file: unsupported version {version!r} (readable: {READABLE_VERSIONS})")
+    keys = _DOC_KEYS if version == 1 else _DOC_KEYS_V2
+    if set(doc) != keys:
+        raise ValueError(f"model file: the document must have exactly the keys {sorted(keys)}; "
                          f"got {sorted(doc)}")
     params = doc.get("params")
     if not isinstance(params, dict) or set(params) != set(_PARAM_TYPES):
@@ -448,8 +490,8 @@ def load(path) -> WedgeNetwork:
     for k, typ in _PARAM_TYPES.items():
         if not _json_is(params[k], typ):
             raise ValueError(f"model file: params.{k} must be {typ.__name__}; got {params[k]!r}")
-    if params["depth"] not in (2, 3) or params["reg"] not in ("l1", "l2") or params["loss"] not in (
-            "squared", "logistic", "hinge", "softmax") or not (params["lam"] > 0 and math.isfinite(params["lam"])):
+    if params["depth"] not in (2, 3) or params["reg"] not in ("l1", "l2") or params["loss"] not in LOSSES \
+            or not (params["lam"] > 0 and math.isfinite(params["lam"])):
         raise ValueError(f"model file: invalid params {params!r}")
     arrays = doc.get("arrays")
     names = ("W1", "b1", "W2", "b2", "outer_sign", "thresholds")
@@ -472,16 +514,93 @@ def load(path) -> WedgeNetwork:
         raise ValueError("model file: info must map names to plain numbers, strings or booleans")
     _check_info(info, prov)
     W2, loss = A["W2"], params["loss"]
-    if (loss == "softmax" and W2.ndim != 2) or (loss in ("logistic", "hinge") and W2.ndim != 1):
-        raise ValueError(f"model file: loss={loss!r} needs {'an (m, c)' if loss == 'softmax' else 'a 1-D'} "
+    lo = get_loss(loss)
+    if (lo.labels == "classes" and W2.ndim != 2) or (lo.labels == "binary" and W2.ndim != 1):
+        raise ValueError(f"model file: loss={loss!r} needs {'an (m, c)' if lo.labels == 'classes' else 'a 1-D'} "
                          f"output weight array W2; got shape {W2.shape}")
     depth3 = params["depth"] == 3
     if (depth3 and not np.all(np.abs(A["outer_sign"]) == 1)) or (not depth3 and np.any(A["outer_sign"] != 0)):
         raise ValueError("model file: outer_sign must be +-1 for depth 3 and 0 for depth 2")
     b2 = float(A["b2"]) if A["b2"].ndim == 0 else A["b2"]
+    d = A["W1"].shape[1]
+    if version == 1:
+        cert, classes, names, st = _certificate_v1(info), None, None, None
+    else:
+        cert = None if doc["certificate"] is None else _load_certificate(doc["certificate"])
+        classes = _load_labels(doc["classes"], lo, W2)
+        names = _load_names(doc["feature_names"], d)
+        st = None if doc["standardization"] is None else Standardization.from_dict(doc["standardization"], d)
     return WedgeNetwork(W1=A["W1"], b1=A["b1"], W2=A["W2"], b2=b2, outer_sign=A["outer_sign"],
                         thresholds=A["thresholds"], depth=params["depth"], reg=params["reg"],
-                        lam=float(params["lam"]), loss=params["loss"], bias=params["bias"], provenance=prov, info=info)
+                        lam=float(params["lam"]), loss=params["loss"], bias=params["bias"], provenance=prov, info=info,
+                        certificate=cert, classes=classes, feature_names=names, standardization=st)
+
+
+def _certificate_v1(info: dict) -> Certificate | None:
+    """The certificate of a version-1 file, from its flattened ``info`` entries.
+
+    Version 1 had no scope: a file saying ``sampled`` (and not certified over every candidate)
+    gets the ``"sampled"`` scope, so an old sampled fit is no longer called globally optimal.
+    """
+    need = ("primal", "dual", "duality_gap", "relative_gap", "max_violation")
+    if not all(k in info for k in need):
+        return None
+    everything = not info.get("sampled", False) or info.get("certificate_scope") == "all candidates"
+    return Certificate(primal=float(info["primal"]), dual=float(info["dual"]), gap=float(info["duality_gap"]),
+                       relative_gap=float(info["relative_gap"]), max_violation=float(info["max_violation"]),
+                       n_columns_priced=int(info.get("n_columns", 0)),
+                       scope="all_candidates" if everything else "sampled", exact=bool(info.get("exact", False)),
+                       n_candidates_total=info.get("n_candidates_total"))
+
+
+_CERT_TYPES = {"primal": float, "dual": float, "gap": float, "relative_gap": float, "max_violation": float,
+               "n_columns_priced": int, "scope": str, "exact": bool, "n_candidates_total": int,
+               "lower_bound": float, "bound_method": str}
+
+
+def _load_certificate(d: Any) -> Certificate:
+    if not isinstance(d, dict) or not set(d) <= set(_CERT_TYPES) or not {"primal", "dual", "gap"} <= set(d):
+        raise ValueError(f"model file: certificate must be an object with keys among {sorted(_CERT_TYPES)}")
+    out = {}
+    for k, v in d.items():
+        typ = _CERT_TYPES[k]
+        if v is None and k in ("n_candidates_total", "lower_bound", "bound_method"):
+            out[k] = None
+            continue
+        if typ is float and isinstance(v, str) and v in ("inf", "-inf", "nan"):
+            v = float(v)
+        if not _json_is(v, typ):
+            raise ValueError(f"model file: certificate.{k} must be {typ.__name__}; got {v!r}")
+        out[k] = float(v) if typ is float else v
+    if out.get("scope", "dictionary") not in SCOPES:
+        raise ValueError(f"model file: certificate.scope must be one of {SCOPES}")
+    if "bound_method" in out and out["bound_method"] is not None:
+        out["bound_method"] = _printable(out["bound_method"])
+    return Certificate.from_dict(out)
+
+
+def _printable(text: str, limit: int = 500) -> str:
+    """``text`` without control characters (no terminal escapes from a file), at most ``limit`` long."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text[:limit])
+
+
+def _load_labels(v: Any, lo, W2: np.ndarray) -> tuple | None:
+    if v is None:
+        return None
+    if not isinstance(v, list) or not all(_json_is(c, str) or _json_is(c, float) or isinstance(c, bool) for c in v):
+        raise ValueError("model file: classes must be a list of strings or numbers")
+    n_out = 2 if lo.labels == "binary" else W2.shape[1]
+    if lo.labels == "real" or len(v) != n_out or len(set(map(str, v))) != len(v):
+        raise ValueError("model file: classes do not match the loss and the output weights")
+    return tuple(_printable(c) if isinstance(c, str) else c for c in v)
+
+
+def _load_names(v: Any, d: int) -> tuple | None:
+    if v is None:
+        return None
+    if not isinstance(v, list) or len(v) != d or not all(isinstance(c, str) for c in v):
+        raise ValueError(f"model file: feature_names must be a list of {d} strings")
+    return tuple(_printable(c, 200) for c in v)
 
 
 #: the largest training-set size a model file may claim (``sample_influence`` makes one row per sample)

@@ -284,7 +284,7 @@ def test_wrong_format(good_doc, tmp_path, fmt):
     _load_fails(_write(tmp_path, _mutate(good_doc, lambda d: d.__setitem__("format", fmt))), "format")
 
 
-@pytest.mark.parametrize("version", [0, 2, "1", None, 1.5, True, [1]])
+@pytest.mark.parametrize("version", [0, 3, "1", None, 1.5, True, [1]])
 def test_wrong_version(good_doc, tmp_path, version):
     _load_fails(_write(tmp_path, _mutate(good_doc, lambda d: d.__setitem__("version", version))), "version")
 
@@ -438,7 +438,7 @@ def test_moderately_nested_values_are_rejected_by_schema(good_doc, tmp_path):
 
 
 def test_huge_integer_literal(good_doc, tmp_path):
-    text = json.dumps(good_doc).replace('"version": 1', '"version": 1' + "0" * 20_000)
+    text = json.dumps(good_doc).replace('"version": 2', '"version": 2' + "0" * 20_000)
     _load_fails(_write(tmp_path, text), "not valid JSON.*digits")
 
 
@@ -460,7 +460,7 @@ def test_tampered_info_is_rejected(good_doc, tmp_path, key, value, match):
 
 
 def test_info_free_form_and_missing_certificate_load(good_doc, tmp_path):
-    net = wn.load(_write(tmp_path, _mutate(good_doc, lambda d: d.__setitem__("info", {"note": "mine"}))))
+    net = wn.load(_write(tmp_path, _mutate(good_doc, lambda d: d.update(info={"note": "mine"}, certificate=None))))
     assert np.isnan(net.duality_gap) and not net.exact
     assert "WedgeNetwork" in net.summary()  # no KeyError for a certificate-free network
 
@@ -504,7 +504,7 @@ def test_softmax_objective_checks_labels(nets):
     X, y, net = nets["softmax"]
     c = net.W2.shape[1]
     for bad in (np.r_[y[:-1], -1], np.r_[y[:-1], c], np.r_[y[:-1], 0.5]):
-        with pytest.raises(ValueError, match="class labels"):
+        with pytest.raises(ValueError, match="classes"):
             net.objective(X, bad)
     with pytest.raises(ValueError, match="rows"):
         net.objective(X, y[:-1])

@@ -276,14 +276,16 @@ def test_argument_validation():
     X, y = _data(1, 8, 2)
     with pytest.raises(ValueError, match="dictionary_mode"):
         wn.fit(X, y, lam=0.1, dictionary_mode="lazy")
-    with pytest.raises(ValueError, match="backend"):
-        wn.fit(X, y, lam=0.1, backend="ray")
+    with pytest.raises(ValueError, match="pricing"):
+        wn.fit(X, y, lam=0.1, pricing="ray")
+    with pytest.warns(DeprecationWarning, match="pricing"), pytest.raises(ValueError, match="pricing"):
+        wn.fit(X, y, lam=0.1, backend="ray")  # the former name still validates
     with pytest.raises(ValueError, match="client"):
-        wn.fit(X, y, lam=0.1, backend="dask")
+        wn.fit(X, y, lam=0.1, pricing="dask")
     with pytest.raises(ValueError, match="client"):
         wn.fit(X, y, lam=0.1, client=object())
     with pytest.raises(ValueError, match="streamed"):
-        wn.fit(X, y, lam=0.1, backend="dask", client=object(), dictionary_mode="explicit")
+        wn.fit(X, y, lam=0.1, pricing="dask", client=object(), dictionary_mode="explicit")
     with pytest.raises(ValueError, match="solver"):
         wn.fit(X, y, lam=0.1, dictionary_mode="streamed", solver="cvxpy")
     with pytest.raises(ValueError, match="chunk_size"):

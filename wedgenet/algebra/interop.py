@@ -19,7 +19,10 @@ __all__ = ["to_clifford", "from_clifford"]
 
 @cache
 def _layout(d: int):
-    import clifford  # lazy: compiles on first import
+    try:
+        import clifford  # lazy: compiles on first import
+    except ImportError as exc:
+        raise ImportError("clifford interop needs the 'ga' extra: pip install 'wedgenet[ga]'") from exc
 
     layout, _ = clifford.Cl(d)
     return layout
