@@ -822,15 +822,31 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
-        sys.stdout.flush()
-        print(f"wedgenet {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return _plain_interrupt(args)
     except Exception as exc:
+        if _caused_by_interrupt(exc):  # Ctrl-C inside a compiled kernel surfaces as a SystemError
+            return _plain_interrupt(args)
         if os.environ.get("WEDGENET_DEBUG"):
             raise
         sys.stdout.flush()
         print(f"wedgenet {args.command}: error: {_failure(exc)}", file=sys.stderr)
         return 2
+
+
+def _plain_interrupt(args) -> int:
+    sys.stdout.flush()
+    print(f"wedgenet {args.command}: interrupted; nothing saved", file=sys.stderr)
+    return 130
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _failure(exc: Exception) -> str:

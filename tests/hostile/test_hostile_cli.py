@@ -88,6 +88,19 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp_file(table, tmp_path, ca
     assert _no_temp_files(tmp_path)
 
 
+def test_cli_model_on_a_dataframe_with_other_column_order(table, tmp_path, capsys):
+    pd = pytest.importorskip("pandas")
+    model = tmp_path / "m.json"
+    assert _run(["fit", table, "--target", "y", "--out", model], capsys)[0] == 0
+    net = wedgenet.load(model)
+    df = pd.read_csv(table)
+    expected = net.predict(df[["a", "b"]].to_numpy())
+    np.testing.assert_allclose(net.predict(df[["b", "a"]]), expected, rtol=1e-12)  # matched by name
+    np.testing.assert_allclose(net.predict(df[["y", "b", "a"]]), expected, rtol=1e-12)  # extra column ignored
+    with pytest.raises(ValueError, match="lacks the network's feature column"):
+        net.predict(df[["b", "y"]])
+
+
 def test_atomic_write_replaces_in_one_step(tmp_path):
     target = tmp_path / "f.txt"
     target.write_text("old")
