@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .estimators import DEFAULT_LAM_RATIOS
+from .estimators import DEFAULT_LAM_RATIOS, encode_class_indices
 
 __all__ = ["main", "read_table", "run_demo", "run_ga_example", "CLIError", "register_command", "COMMANDS",
            "detect_task", "atomic_write", "DEMO_N_SAMPLES", "DEMO_TURNS", "DEMO_LAM", "DEFAULT_TIME_LIMIT",
@@ -545,6 +545,10 @@ def run_fit(args, out=None) -> int:
     train, test = (np.arange(y.size), None) if args.test_size is None else \
         _split(y.size, y, args.test_size, args.seed, task == "classification")
     Xtr, ytr = X[train], y[train]
+    labels = None
+    if loss == "softmax":  # softmax reads integers as class indices: fit the ranks of the labels
+        labels = np.unique(ytr)
+        ytr = encode_class_indices(ytr, labels)
     kw = _fit_kwargs(args, loss, features)
     if args.lam is not None:
         strength, strength_why = dict(lam=args.lam), f"lam={args.lam:g} (--lam, absolute)"
@@ -562,8 +566,12 @@ def run_fit(args, out=None) -> int:
         with _warnings_as_notes(out):
             net = wn.fit(Xtr, ytr, **strength, **kw)
     except wn.FitInterrupted as exc:
+        if labels is not None and exc.network is not None:
+            exc.network.classes = tuple(labels.tolist())
         return _interrupted(exc, args, out_path, features, time.perf_counter() - t0)
     seconds = time.perf_counter() - t0
+    if labels is not None:
+        net.classes = tuple(labels.tolist())
     print(f"fitted in {seconds:.1f} s\n", file=out)
     print(net.summary(max_rows=args.max_rows), file=out)
     _save_model(net, args, features, out_path)

@@ -36,7 +36,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import fitting as _fitting
 
 __all__ = ["WedgeRegressor", "WedgeClassifier", "WedgeRegressorCV", "WedgeClassifierCV", "cv_lam_ratio_scores",
-           "DEFAULT_LAM_RATIOS", "DEFAULT_TIME_LIMIT"]
+           "encode_class_indices", "DEFAULT_LAM_RATIOS", "DEFAULT_TIME_LIMIT"]
 
 _CLASSIFIER_LOSSES = ("auto", "logistic", "hinge", "squared_hinge", "softmax")
 _BINARY_LOSSES = ("logistic", "hinge", "squared_hinge")
@@ -134,6 +134,11 @@ def _fit_keywords(est) -> dict:
                 memory_budget=est.memory_budget, dictionary_mode=est.dictionary_mode,
                 certify_all=est.certify_all, pricing=pricing, standardize=est.standardize,
                 time_limit=est.time_limit, feature_names=None if names is None else [str(n) for n in names])
+
+
+def encode_class_indices(y, classes) -> np.ndarray:
+    """The rank of each label in the sorted ``classes`` (the softmax targets ``0..c-1``)."""
+    return np.searchsorted(classes, y).astype(np.int64)
 
 
 class _WedgeBase(BaseEstimator):
@@ -357,9 +362,18 @@ class WedgeClassifier(ClassifierMixin, _WedgeBase):
                     f"({classes.size} classes) and loss={loss!r} is binary; use loss='softmax' or 'auto'.")
         self.classes_ = classes
         self.loss_ = loss
-        # the labels go to wedgenet.fit as the user has them (the network predicts them too);
-        # the network orders them as np.unique does: classes_[1] is the positive class
+        # binary losses take the labels as the user has them (the network keeps them and predicts
+        # them; classes_[1], the larger, is the positive class).  softmax reads non-negative
+        # integers as class indices, so labels such as {1, 2} go in as their ranks and the
+        # network gets the labels afterwards (_set_network)
+        if loss not in _BINARY_LOSSES:
+            y = encode_class_indices(y, classes)
         return X, y, loss
+
+    def _set_network(self, net):
+        if self.loss_ not in _BINARY_LOSSES:
+            net.classes = tuple(self.classes_.tolist())
+        return super()._set_network(net)
 
     def decision_function(self, X):
         """Scores: (m,) for two classes (positive means ``classes_[1]``), else (m, n_classes)."""
@@ -371,7 +385,7 @@ class WedgeClassifier(ClassifierMixin, _WedgeBase):
     def predict(self, X):
         """Predicted class labels (taken from ``classes_``)."""
         f = self.decision_function(X)
-        idx = (f > 0).astype(np.intp) if f.ndim == 1 else np.argmax(f, axis=1)
+        idx = (f >= 0).astype(np.intp) if f.ndim == 1 else np.argmax(f, axis=1)  # as network_.predict
         return self.classes_[idx]
 
     def _has_proba(self):

@@ -160,11 +160,13 @@ def test_fit_classification_detected(labels_csv, tmp_path, capsys, which):
 def test_fit_softmax_for_three_classes(tmp_path, capsys):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((45, 2))
-    y = np.digitize(X[:, 0], [-0.4, 0.4])
+    y = np.digitize(X[:, 0], [-0.4, 0.4]) + 1  # labels 1, 2, 3 (not class indices)
     p = _write_csv(tmp_path / "three.csv", ["a", "b", "c"], [[*r, int(t)] for r, t in zip(X, y, strict=True)])
     rc, text, err = _run(["fit", p, "--target", "c", "--out", tmp_path / "m.json"], capsys)
     assert rc == 0, err
     assert "classification, softmax loss" in text and "3 distinct values" in text
+    pred = wedgenet.load(tmp_path / "m.json").predict(X)
+    assert set(np.unique(pred)) <= {1, 2, 3} and np.mean(pred == y) >= 0.8
     rc, text, err = _run(["fit", p, "--target", "c", "--task", "regression", "--out", tmp_path / "r.json"], capsys)
     assert rc == 0 and "task         regression, squared loss: --task regression" in text
 

@@ -76,6 +76,18 @@ def test_string_and_01_labels_round_trip():
         assert clf.score(X, labels) >= 0.9
 
 
+@pytest.mark.parametrize("labels", [(1, 2), (5, 7, 9), ("b", "a", "c")])
+def test_softmax_labels_that_are_not_class_indices(labels):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 2))
+    idx = np.digitize(X[:, 0], np.quantile(X[:, 0], np.linspace(0, 1, len(labels) + 1)[1:-1]))
+    y = np.asarray(labels)[idx]
+    clf = WedgeClassifier(loss="softmax").fit(X, y)
+    assert_array_equal(clf.classes_, np.unique(y))
+    assert_array_equal(clf.predict(X), clf.network_.predict(X))
+    assert clf.score(X, y) >= 0.8
+
+
 def test_feature_names_flow_into_the_network(tmp_path):
     pd = pytest.importorskip("pandas")
     X, y = _ridge_data()
