@@ -469,16 +469,23 @@ def _split(n: int, y, test_size: float, seed: int | None, classification: bool):
 def _library_message(exc: BaseException) -> str:
     """A library error as the CLI user needs it: Python keywords spelt as CLI options."""
     msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    # a keyword without a value gets the CLI option with one that works
+    msg = re.sub(r"(?<![\w-])max_columns=(\.\.\.)?(?![\w.])", f"--max-columns {SUGGESTED_MAX_COLUMNS}", msg)
+    msg = re.sub(r"(?<![\w-])time_limit=(\.\.\.)?(?![\w.])", "--time-limit SECONDS", msg)
     for kw, opt in (("max_columns", "--max-columns"), ("time_limit", "--time-limit"), ("lam_ratio", "--lam-ratio"),
                     ("max_iter", "--max-iter"), ("dictionary_mode", "--dictionary-mode")):
         msg = re.sub(rf"(?<![\w-]){kw}(?=\s*=)", opt, msg)
     return msg[:500]
 
 
+#: the ``--max-columns`` value suggested by messages that have no better one
+SUGGESTED_MAX_COLUMNS = 20_000
+
+
 def _suggest_max_columns(net) -> int:
     """A sampled-candidate budget ten times the one used (at least 20,000)."""
     used = int(getattr(net.certificate, "n_columns_priced", 0) or net.info.get("n_columns", 0))
-    return max(20_000, 10 * used)
+    return max(SUGGESTED_MAX_COLUMNS, 10 * used)
 
 
 def _fit_kwargs(args, loss: str, features: list[str]) -> dict:

@@ -285,7 +285,7 @@ def test_usage_errors_exit_2(capsys):
     (RuntimeError("Clarabel failed on the restricted problem: status infeasible"), "the solver failed"),
     (MemoryError("the dictionary needs 80 GB"), "--max-columns 20000"),
     (ValueError("8.9e19 candidate subsets; pass max_columns=... or raise time_limit=60"),
-     "pass --max-columns=... or raise --time-limit=60"),
+     "pass --max-columns 20000 or raise --time-limit=60"),
 ])
 def test_library_failures_are_one_line_with_cli_advice(tmp_path, capsys, monkeypatch, exc, needle):
     def failing_fit(*args, **kwargs):
