@@ -1,7 +1,7 @@
 """End-to-end ``wedgenet.fit`` against convex and non-convex peers, side by side in one run.
 
 Every convex peer solves the SAME problem as ``wedgenet.fit``, on the explicit full dictionary
-``K = wedgenet.dictionary(X, reg=..., bias=...).K`` (THEORY.md section 3):
+``K = wedgenet.dictionary(X, reg=..., bias=...).K`` (docs/conventions.md#objective):
 
     F(z, t) = 0.5 * ||K z + t - y||^2 + lam * ||z||_1      (t free iff D.fit_intercept, else t = 0)
 

@@ -1,7 +1,7 @@
 """Streamed dictionaries: a certified optimum over ~4e7 candidate columns without materialising ``K``.
 
 Three measurements on Gaussian data with a planted ReLU-network target (``p = 1``, no bias,
-``d = 4``; THEORY.md sections 4-5):
+``d = 4``; docs/conventions.md#dictionaries and #certificate):
 
 1. ``n = 500``: ``2 C(504, 3) = 4.2e7`` candidate columns (170 GB as a dense ``K``).
    ``wedgenet.fit`` with the default ``dictionary_mode="auto"`` finds the explicit dictionary

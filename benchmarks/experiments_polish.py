@@ -18,7 +18,7 @@ With a mean loss over the batch and weight decay ``wd``, ``lam = n * wd / 2`` (M
 
 1. spiral   make_spiral(100), width 100, full-batch Adam; training objective over 10 init seeds,
             with the optimum of the convex p=2 Lasso from ``wedgenet.fit(reg="l2")`` (an achievable
-            network; the global optimum is within ``1/(1-eps)`` of it, THEORY.md section 4).
+            network; the global optimum is within ``1/(1-eps)`` of it, docs/conventions.md#dictionaries).
 2. boston   ISLP Boston (12 features, target medv), standardised, random 80/20 train/validation
             split per trial; widths 16, 64, 256; Adam lr 1e-2, batch 16, 100 epochs; train and
             validation MSE (original units), mean and std over the trials.

@@ -1,5 +1,10 @@
 """Write the tutorial notebooks (outputs empty) with nbformat: ``python notebooks/build_notebooks.py``.
 
+``python notebooks/build_notebooks.py --execute`` also runs them and stores the executed copies,
+outputs and figures included, in ``docs/tutorials/`` (the pages of the site); each copy records a
+fingerprint of its source cells, which ``tests/docs/test_tutorial_outputs.py`` compares with the
+notebook here, so a changed notebook whose docs copy was not regenerated fails CI.
+
 The notebooks are the source of truth once written; this script only makes them reproducible
 (plain .ipynb, no jupytext).  Each is executed in CI by ``tests/notebooks/test_notebooks.py``
 with a 60 s budget, so every experiment here is small.
@@ -7,12 +12,17 @@ with a 60 s budget, so every experiment here is small.
 
 from __future__ import annotations
 
+import argparse
+import hashlib
+import json
+import tempfile
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).resolve().parent
+DOCS = HERE.parent / "docs" / "tutorials"
 
 
 def md(s: str):
@@ -29,6 +39,8 @@ NOTEBOOKS: dict[str, list] = {}
 NOTEBOOKS["01_quickstart"] = [
     md("""
 # Quick start: a certified network on the spiral
+
+*Needs the `plot` extra and pandas (the tables are DataFrames): `pip install "wedgenet[plot]" pandas`.*
 
 wedgenet trains a two-layer ReLU network `f(x) = sum_j a_j (w_j . x + b_j)_+ + t` by solving a
 convex Lasso over a dictionary of *wedge-product neurons*: every candidate neuron is a signed
@@ -107,6 +119,8 @@ NOTEBOOKS["02_theorems_tour"] = [
     md("""
 # A tour of the theorems: optimal space partitions
 
+*Needs the `plot` extra (README's quick start installs it): `pip install "wedgenet[plot]"`.*
+
 Each theorem of Pilanci's *From Complexity to Clarity* names the candidate neurons of an optimal
 network.  A neuron's breakline `w . x + b = 0` is built from a few training samples, so the
 candidates partition the plane along lines determined by the data.  `plot_partition` draws
@@ -172,6 +186,8 @@ for reg, bias, depth in SETTINGS:
 NOTEBOOKS["03_l1_vs_l2"] = [
     md("""
 # l1 against l2 regularisation (the paper's Figures 11 and 12)
+
+*Needs the `plot` extra (README's quick start installs it): `pip install "wedgenet[plot]"`.*
 
 With weight decay `p=2` the candidate neurons are signed distances to affine hulls of samples
 (Thm 3), normalised by the volume `||c||_2`; with `p=1` they are normalised by `||c||_1` and the
@@ -242,8 +258,10 @@ NOTEBOOKS["04_global_optimality"] = [
     md("""
 # Global optimality: the convex optimum against SGD/Adam
 
-The convex program gives the *global* minimum of the non-convex training objective (THEORY.md
-section 3; hidden biases and the intercept free)
+*Needs the `plot` and `torch` extras: `pip install "wedgenet[plot,torch]"`.*
+
+The convex program gives the *global* minimum of the non-convex training objective (docs/conventions.md#objective;
+hidden biases and the intercept free)
 
     0.5 ||f(X) - y||^2 + (lam/2) sum_j (||w_j||_p^2 + a_j^2).
 
@@ -354,7 +372,7 @@ wedge dictionary is only within `1/(1-eps)` of the optimum, so the certified opt
 exact arrangement program of Pilanci and Ergen (`wedgenet.exact.solve_exact`); the wedge network's
 value is an upper bound.
 
-**The essay's Table 1 does not reproduce** (THEORY.md section 7): under no normalisation of the
+**The essay's Table 1 does not reproduce** (docs/conventions.md#errata): under no normalisation of the
 loss and penalty we tried do its "convex formulation" values match an exact program, and some lie
 below the true optimum.  We report our own values in wedgenet's convention (`0.5 ||r||^2`, a sum;
 penalty `lam/2`).
@@ -414,6 +432,9 @@ print(f"notebook ran in {time.time() - t0:.1f} s after the imports")
 NOTEBOOKS["05_polishing"] = [
     md("""
 # Polishing networks trained by gradient descent
+
+*Needs the `plot` and `torch` extras, pandas, and ISLP for the Boston data:
+`pip install "wedgenet[plot,torch]" pandas && pip install --no-deps ISLP==0.6.0`.*
 
 `wedgenet.polish(model, X, y, lam=...)` takes a ReLU network trained by Adam and snaps every
 neuron of a hidden layer onto the cross product of the `r - 1` training samples nearest to its
@@ -681,6 +702,9 @@ NOTEBOOKS["06_nyse"] = [
     md("""
 # Autoregression on the NYSE data (Zeger and Pilanci)
 
+*Needs the `plot` and `torch` extras, pandas, and ISLP for the NYSE data:
+`pip install "wedgenet[plot,torch]" pandas && pip install --no-deps ISLP==0.6.0`.*
+
 Predict the log trading volume of the New York Stock Exchange from the past 5 days of three
 series (Dow Jones return, log volume, log volatility): 15 inputs.  The data come with the
 `ISLP` package, with a `train` column that splits them into a training period (4276 samples
@@ -786,15 +810,156 @@ on this series.  Unlike Adam, the convex fit has no seed-to-seed spread.
 ]
 
 
-def main() -> None:
-    for name, cells in NOTEBOOKS.items():
-        nb = new_notebook(cells=cells)
+# ------------------------------------------------------------------------------------------ 07
+NOTEBOOKS["07_gallery"] = [
+    md("""
+# Gallery: every plot function on real data
+
+*Needs the `plot` and `torch` extras (the last figure polishes a PyTorch network):
+`pip install "wedgenet[plot,torch]"`.*
+
+One call per figure of `wedgenet.plot`, on scikit-learn's bundled data sets (no download): the
+iris flowers (versicolor against virginica, petal length and width, standardised) and the diabetes
+data (body mass index against disease progression).  Each figure is what the function returns: a
+`matplotlib.figure.Figure`, drawn without pyplot, to save with `fig.savefig(...)`.
+"""),
+    code("""
+%matplotlib inline
+import numpy as np
+import torch
+from sklearn.datasets import load_diabetes, load_iris
+
+import wedgenet as wn
+from wedgenet import plot as wplot
+
+iris = load_iris()
+keep = iris.target > 0
+names = [f"{iris.feature_names[k]} (standardised)" for k in (2, 3)]
+X_raw = iris.data[keep][:, [2, 3]]
+X = (X_raw - X_raw.mean(axis=0)) / X_raw.std(axis=0)
+y = np.where(iris.target[keep] == 2, 1.0, -1.0)  # virginica +1, versicolor -1
+print(X.shape, "samples;", len(np.unique(X, axis=0)), "distinct")
+"""),
+    md("""
+## `plot_decision_regions`
+
+A certified `reg="l1"` network (globally optimal).  The black line is the decision boundary
+`f(x) = 0`; thin lines are the breaklines `w_j . x + b_j = 0` of the ten neurons with the largest
+`|a_j|` (`top_k=10`), solid or dashed by orientation; the neuron with the largest `|a_j|` is drawn
+in orange with its defining samples circled, labelled away from the data and joined.
+"""),
+    code("""
+net = wn.fit(X, y, lam=0.5, reg="l1", bias=True)
+print(net.summary(max_rows=4))
+j = int(wplot.top_neurons(net, 1)[0])
+wplot.plot_decision_regions(net, X, y, feature_names=names, highlight_neuron=j, top_k=10)
+"""),
+    md("""
+## `plot_function_1d`
+
+A 1-D network (Theorem 1): the fit is piecewise linear and every breakpoint sits on a training
+sample, named on the plot.
+"""),
+    code("""
+dia = load_diabetes()
+bmi = (dia.data[:, 2] - dia.data[:, 2].mean()) / dia.data[:, 2].std()
+prog = (dia.target - dia.target.mean()) / dia.target.std()
+net1 = wn.fit(bmi[:, None], prog, lam=4.0, reg="l1", bias=True)
+print(net1.n_neurons, "neurons; relative gap", f"{net1.relative_gap:.1e}")
+wplot.plot_function_1d(net1, bmi, prog, feature_name="body mass index (standardised)")
+"""),
+    md("""
+## `plot_partition`
+
+Every candidate breakline of a dictionary: here Theorem 3 (`reg="l2"`, `bias=True`), the lines
+through pairs of nine iris samples (the paper's Figure 7 draws the same kind of picture).
+"""),
+    code("""
+sub = np.unique(X, axis=0)[::7][:9]
+wplot.plot_partition(sub, reg="l2", bias=True)
+"""),
+    md("""
+## `plot_path`
+
+A regularisation path from `wedgenet.fit_path`: each neuron's Lasso coefficient and the network
+size against `lam`.
+"""),
+    code("""
+nets = wn.fit_path(X, y, np.geomspace(8.0, 0.3, 8), reg="l1", bias=True)
+wplot.plot_path(nets)
+"""),
+    md("""
+## `plot_polishing`
+
+A 16-neuron network trained by Adam, then polished by `wedgenet.polish`: each neuron moved onto
+the cross product of the samples nearest its breakline (old breaklines dashed, polished solid,
+samples joined to the old line); the bars compare the training objective before, after the convex
+refit alone and after polishing; the histogram shows how far each neuron turned.
+"""),
+    code("""
+torch.manual_seed(0)
+torch.set_num_threads(1)
+model = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1),
+                            torch.nn.Flatten(0)).double()
+opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+Xt, yt = torch.tensor(X), torch.tensor(y)
+for _ in range(500):
+    opt.zero_grad()
+    loss = torch.mean((model(Xt) - yt) ** 2)
+    loss.backward()
+    opt.step()
+polished, report = wn.polish(model, X, y, lam=0.05)
+wplot.plot_polishing(report, X, y, feature_names=names)
+"""),
+]
+
+
+def source_hash(nb) -> str:
+    """Fingerprint of a notebook's cells (type and source): the executed copy in docs/ records it."""
+    cells = [[c.cell_type, c.source] for c in nb.cells]
+    return hashlib.sha256(json.dumps(cells, ensure_ascii=False).encode()).hexdigest()
+
+
+def execute(name: str, timeout: int = 600) -> None:
+    """Run ``notebooks/<name>.ipynb`` in a temporary directory; write it, outputs kept, to docs/tutorials."""
+    import nbclient
+
+    nb = nbformat.read(HERE / f"{name}.ipynb", as_version=4)
+    with tempfile.TemporaryDirectory() as tmp:
+        nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": tmp}}).execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.get("output_type") == "error"]
+    if errors:
+        raise SystemExit(f"{name}: a cell failed: {errors[0].get('ename')}: {errors[0].get('evalue')}")
+    nb.metadata["wedgenet"] = {"source_sha256": source_hash(nb)}
+    dst = DOCS / f"{name}.ipynb"
+    if dst.is_symlink() or dst.exists():
+        dst.unlink()
+    nbformat.write(nb, dst)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description="Write the tutorial notebooks; --execute also renders the docs copies.")
+    ap.add_argument("--execute", action="store_true",
+                    help="run every notebook and store the executed copy in docs/tutorials/ (the site shows it)")
+    ap.add_argument("names", nargs="*", help="only these notebooks (default: all)")
+    args = ap.parse_args(argv)
+    names = args.names or list(NOTEBOOKS)
+    unknown = sorted(set(names) - set(NOTEBOOKS))
+    if unknown:
+        raise SystemExit(f"unknown notebooks: {unknown}")
+    for name in names:
+        nb = new_notebook(cells=NOTEBOOKS[name])
         for i, cell in enumerate(nb.cells):  # stable ids: regenerating gives no spurious diffs
             cell.id = f"{name[:2]}-{i:02d}"
         nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
         nb.metadata["language_info"] = {"name": "python"}
         nbformat.validate(nb)
         nbformat.write(nb, HERE / f"{name}.ipynb")
+    if args.execute:
+        for name in names:
+            print(f"executing {name} ...", flush=True)
+            execute(name)
 
 
 if __name__ == "__main__":

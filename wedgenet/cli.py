@@ -4,6 +4,7 @@
                            and print its certificate and neurons; save a picture of the regions.
 ``wedgenet fit FILE.csv``  fit a network to a CSV table (task detected from the target) and save it.
 ``wedgenet predict M F``   predict a CSV table with a saved model, matching columns by name.
+``wedgenet report M``      write a self-contained HTML report of a saved model (wedgenet.report).
 ``wedgenet ga-example``    the worked geometric-algebra example of the paper (section 3.4).
 
 Every failure is reported as one line on stderr with exit status 2 (``WEDGENET_DEBUG=1`` shows the
@@ -35,8 +36,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .estimators import DEFAULT_LAM_RATIOS, encode_class_indices
-
 __all__ = ["main", "read_table", "run_demo", "run_ga_example", "CLIError", "register_command", "COMMANDS",
            "detect_task", "atomic_write", "DEMO_N_SAMPLES", "DEMO_TURNS", "DEMO_LAM", "DEFAULT_TIME_LIMIT",
            "CV_LAM_RATIOS"]
@@ -54,8 +53,9 @@ DEMO_LAM = 0.1
 #: rows near a minute on 2 cores.
 DEFAULT_TIME_LIMIT = 30.0
 
-#: the ``lam_ratio`` values ``--cv K`` compares (a geometric grid below ``lam_max``)
-CV_LAM_RATIOS = DEFAULT_LAM_RATIOS
+#: the ``lam_ratio`` values ``--cv K`` compares (a geometric grid below ``lam_max``); the same as
+#: ``wedgenet.estimators.DEFAULT_LAM_RATIOS`` (written out so that the CLI starts without scikit-learn)
+CV_LAM_RATIOS = (0.5, 0.2, 0.1, 0.05, 0.02, 0.01)
 
 #: integer targets with at most this many distinct values (and at most half as many as rows) are
 #: classes
@@ -158,7 +158,7 @@ def run_ga_example(*, check_clifford: bool = True, out=None) -> dict:
             "e1": np.array([1.0, 0.0]), "e2": np.array([0.0, 1.0])}
     X = np.stack([pool["x1"], pool["x2"]])
     print("wedgenet GA example (paper section 3.4): neurons are Hodge duals of samples", file=out)
-    print(f"samples X = {X.tolist()}, pool = X plus e1, e2 (docs/conventions.md, Dictionaries)\n", file=out)
+    print(f"samples X = {X.tolist()}, pool = X plus e1, e2 (docs/conventions.md#g3)\n", file=out)
     neurons = {}
     for name, v in pool.items():
         w = cross(v[None, :])
@@ -552,6 +552,8 @@ def run_fit(args, out=None) -> int:
     train, test = (np.arange(y.size), None) if args.test_size is None else \
         _split(y.size, y, args.test_size, args.seed, task == "classification")
     Xtr, ytr = X[train], y[train]
+    from .estimators import encode_class_indices
+
     labels = None
     if loss == "softmax":  # softmax reads integers as class indices: fit the ranks of the labels
         labels = np.unique(ytr)
@@ -789,12 +791,35 @@ def _positive_int(s: str) -> int:
 
 
 def _configure_ga(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--no-clifford", action="store_true", help="skip the clifford cross-check")
+    p.add_argument("--check-clifford", action="store_true",
+                   help="also cross-check every neuron against clifford (compiles clifford: slow)")
+    p.add_argument("--no-clifford", action="store_true", help=argparse.SUPPRESS)  # the default since 0.1
 
 
 def _run_ga(args) -> int:
-    run_ga_example(check_clifford=not args.no_clifford)
+    run_ga_example(check_clifford=args.check_clifford and not args.no_clifford)
     return 0
+
+
+def _configure_report(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="model file written by 'wedgenet fit' or WedgeNetwork.save")
+    p.add_argument("--out", default="report.html", help="HTML file to write (default report.html)")
+    p.add_argument("--data", default=None, help="the training CSV, to show the defining samples as rows")
+    p.add_argument("--target", default=None, help="target column of --data (default: the one stored in the model)")
+    p.add_argument("--image-shape", default=None, help="show samples as HxW grey images, e.g. 8x8")
+    p.add_argument("--delimiter", default=",", help="CSV field delimiter (default ',')")
+
+
+def _run_report(args) -> int:
+    from .report import run_report_command
+
+    if len(args.delimiter) != 1:
+        raise CLIError(f"--delimiter must be a single character; got {args.delimiter!r}")
+    inputs = [args.model] + ([args.data] if args.data else [])
+    for src in inputs:
+        if _same_file(Path(args.out), Path(src)):
+            raise CLIError(f"report file {str(args.out)!r} is an input of this command; choose another file name")
+    return run_report_command(args)
 
 
 register_command("demo", "fit the embedded two-spiral example; print certificate and neurons", _configure_demo,
@@ -810,6 +835,9 @@ register_command("fit", "fit a network to a CSV file and save it as JSON", _conf
                  "and can be read back with wedgenet.load.")
 register_command("predict", "predict a CSV file with a saved model (columns matched by name)", _configure_predict,
                  run_predict)
+register_command("report", "write a self-contained HTML report of a saved model", _configure_report, _run_report,
+                 "One HTML file: certificate and scope, a figure, a sortable neuron table and each neuron's "
+                 "defining samples (as rows of --data, or images with --image-shape).")
 register_command("ga-example", "the paper's worked geometric-algebra example (section 3.4)", _configure_ga, _run_ga)
 
 

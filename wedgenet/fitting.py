@@ -19,7 +19,7 @@ import numpy as np
 from ._validation import as_float_array, check_nonneg_float, check_positive_int
 from .dictionaries import MemoryBudgetError, dictionary
 from .dictionaries.memory import default_memory_budget
-from .dictionaries.streaming import StreamedDictionary, streamed_dictionary
+from .dictionaries.streaming import streamed_dictionary
 from .network import WedgeNetwork
 from .settings import FitSettings
 from .solvers import LassoProblem, get_backend, get_loss
@@ -86,7 +86,7 @@ class _Counted(Exception):
 def candidate_count(Xa: np.ndarray, reg: str, bias: bool, depth: int) -> tuple[int, int]:
     """``(candidates, columns per candidate)`` of the family on ``Xa``, without building anything."""
     from .algebra import DEFAULT_RTOL
-    from .dictionaries.build import prepare
+    from .dictionaries.setup import prepare
 
     def guard(n, d, dr, k_sub, n_pool, total, per):
         raise _Counted(int(total), int(per))
@@ -229,7 +229,7 @@ def _resolve_lam(prep: _Prepared, s: FitSettings) -> tuple[float, LamMax | None]
     ``lam_max`` costs one pricing pass: it is computed for ``lam_ratio`` and for explicit
     dictionaries (then nearly free); a streamed fit with an absolute ``lam`` skips it.
     """
-    if s.lam_ratio is None and isinstance(prep.D, StreamedDictionary):
+    if s.lam_ratio is None and prep.D.streamed:
         return float(s.lam), None
     lmv = _lam_max_of(prep.D, s.loss, prep.y)
     lm = LamMax(lmv, "sampled" if prep.D.sampled else "all_candidates", int(prep.D.n_columns))
@@ -263,7 +263,7 @@ def lam_max(X, y, *, loss: str = "squared", reg: str = "l1", bias: bool = True, 
 
 # ---------------------------------------------------------------------------- solving
 def _check_solver_for(D, solver: str) -> None:
-    if isinstance(D, StreamedDictionary) and solver not in ("auto", "working_set"):
+    if D.streamed and solver not in ("auto", "working_set"):
         raise ValueError(f"solver={solver!r} needs every column in memory; a streamed dictionary "
                          "(dictionary_mode='streamed', or 'auto' over the memory budget) takes solver='auto'")
 
@@ -286,7 +286,7 @@ def _from_solution(D, res, lam: float, loss_name: str) -> WedgeNetwork:
     The provenance ``column`` of a neuron is then its column in the unsampled streamed
     dictionary (candidate rank and orientation), the same for every draw.
     """
-    if not (isinstance(D, StreamedDictionary) and D.sampled):
+    if not (D.streamed and D.sampled):
         return WedgeNetwork.from_solution(D, res, lam=lam, loss=loss_name)
     res_g = dataclasses.replace(res, support=D.global_columns(res.support))
     net = WedgeNetwork.from_solution(D.full(), res_g, lam=lam, loss=loss_name)
@@ -309,16 +309,15 @@ def _network(prep: _Prepared, problem, res, s: FitSettings, lam: float, certify_
     sample_cert = res.certificate
     full_cert = None
     if certify_all and D.sampled:
-        full = D.full() if isinstance(D, StreamedDictionary) else streamed_dictionary(
-            prep.X, reg=s.reg, bias=s.bias, depth=s.depth, verbose=s.verbose)
+        full = D.full()  # every candidate, streamed from D's kept setup (no rebuild from the data)
         full_cert = full_certificate(problem, res, full)
         res.certificate = full_cert
         res.converged = bool(full_cert.relative_gap <= s.tol and full_cert.max_violation <= 1.0 + 1e-6)
     net = _from_solution(D, res, lam, s.loss.name)
     cert = _scoped(res.certificate, D, all_candidates=full_cert is not None or not D.sampled)
     net.set_certificate(cert)
-    net.info["dictionary_mode"] = "streamed" if isinstance(D, StreamedDictionary) else "explicit"
-    if isinstance(D, StreamedDictionary):
+    net.info["dictionary_mode"] = "streamed" if D.streamed else "explicit"
+    if D.streamed:
         net.info["pricing_backend"] = D.pricer.name
         net.info["n_passes"] = int(D.n_passes)
     if full_cert is not None:

@@ -6,7 +6,7 @@ A :class:`WedgeNetwork` is the two-layer ReLU network (depth 2)
 
 or, for depth 3 (Thm 12, 13), ``f(x) = sum_j a_j (s_j ((w_j . x + b_j)_+ - t_j))_+ + t``.  It is
 built from a solution of the wedge Lasso: each nonzero ``z_j`` gives one neuron, the column's
-generator ``(w_j, b_j)`` with ``a_j = z_j``, then balanced (THEORY.md section 3):
+generator ``(w_j, b_j)`` with ``a_j = z_j``, then balanced (docs/conventions.md#objective):
 ``gamma = sqrt(|a_j| / ||w_j||_p)``, ``w <- gamma w``, ``b <- gamma b``, ``a <- a / gamma``, so
 ``||w_j||_p = |a_j|`` and the non-convex objective
 
@@ -58,10 +58,18 @@ class Neuron:
     outer_sign: float = 0.0
     threshold: float = 0.0
 
+    def formula(self, full: bool = False, width: int = 72) -> str:
+        """The expression, shortened past ``width`` characters unless ``full`` (``wedgenet._text``)."""
+        from ._text import shorten_expression
+
+        return self.expression if full else shorten_expression(self.expression, width)
+
     def __repr__(self) -> str:
+        from ._text import shorten_samples
+
         a = self.output_weight
         a_s = f"{a:+.4g}" if np.ndim(a) == 0 else np.array2string(np.asarray(a), precision=3)
-        return f"Neuron(samples={list(self.samples)}, a={a_s}, {self.expression})"
+        return f"Neuron(samples={shorten_samples(self.samples)}, a={a_s}, {self.formula()})"
 
 
 @dataclass(eq=False)
@@ -147,7 +155,7 @@ class WedgeNetwork:
 
     @property
     def duality_gap(self) -> float:
-        """Primal minus dual objective over the columns priced (``certificate.scope`` says which)."""
+        """Primal minus dual over the columns priced (``certificate.scope`` says which; conventions.md#certificate)."""
         return math.nan if self.certificate is None else float(self.certificate.gap)
 
     @property
@@ -237,7 +245,7 @@ class WedgeNetwork:
         ``L`` is the network's loss (``squared`` is ``0.5 ||r||^2``, a sum).  For depth 3 the
         penalty is the Lasso form ``lam sum_j ||w_j||_1 |a_j|`` of Thm 12/13 (unit first-layer
         neurons, second-layer units ``(s (u - t))_+``).  At a solution this equals the convex
-        objective (docs/conventions.md).  A network fitted with ``standardize=True`` is evaluated
+        objective (docs/conventions.md#objective).  A network fitted with ``standardize=True`` is evaluated
         in the standardized units its ``lam`` and certificate refer to (``X``, ``y`` are in the
         user's units).
         """
@@ -252,7 +260,7 @@ class WedgeNetwork:
     # ------------------------------------------------------------------ pruning
     def prune(self, X, *, rtol: float = 1e-10) -> WedgeNetwork:
         """An equivalent network with at most ``n`` neurons when ``self`` is optimal, and at most
-        ``n + 1`` for any network (Zeger-Pilanci; THEORY.md G8).
+        ``n + 1`` for any network (Zeger-Pilanci; docs/conventions.md#g8).
 
         While the activation columns ``h_j`` (scaled by ``|a_j|``) together with the row of
         ones are linearly dependent, move along a null vector: the outputs and the penalty
@@ -340,18 +348,20 @@ class WedgeNetwork:
         max_rows = check_positive_int("max_rows", max_rows, minimum=0)
         i = self.info
         verdict = self.certificate.verdict() if self.certificate is not None else "no certificate"
+        from ._text import shorten_expression, shorten_samples
+
         head = [
             f"WedgeNetwork: {self.n_neurons} neurons, depth {self.depth}, reg={self.reg}, loss={self.loss}, "
             f"lam={self.lam:g}, bias={self.bias} ({i.get('theorem', '?')})",
             f"certificate: duality gap {self.duality_gap:.3g} (relative {self.relative_gap:.3g}), "
             f"max dual violation {self.max_violation:.6f} over "
             f"{self.certificate.n_columns_priced if self.certificate else 0:,} columns; " + verdict,
-        f"{'#':>3}  {'a':>10}  {'samples':<16} expression",
+            f"{'#':>3}  {'a':>10}  {'samples':<16} expression",
         ]
         for j, rec in enumerate(self.provenance[:max_rows]):
             a = self.W2[j]
             a_s = f"{a:+10.4g}" if np.ndim(a) == 0 else f"{np.linalg.norm(a):10.4g}"
-            head.append(f"{j:>3}  {a_s}  {str(rec['samples']):<16} {rec['expression']}")
+            head.append(f"{j:>3}  {a_s}  {shorten_samples(rec['samples']):<16} {shorten_expression(rec['expression'])}")
         if self.n_neurons > max_rows:
             head.append(f"  ... {self.n_neurons - max_rows} more neurons")
         return "\n".join(head)

@@ -23,7 +23,7 @@ import numpy as np
 from ._validation import as_float_array
 
 __all__ = ["plot_decision_regions", "plot_function_1d", "plot_partition", "plot_path", "plot_polishing",
-           "breakline_segment"]
+           "breakline_segment", "label_positions", "top_neurons"]
 
 
 def _figure_class():
@@ -60,8 +60,87 @@ def breakline_segment(w, b: float, box: tuple[float, float, float, float]) -> np
     return np.stack([p + lo * u, p + hi * u])
 
 
+def _feature_labels(feature_names, d: int) -> list[str]:
+    """Axis labels: the user's feature names, or ``x[0], x[1], ...``."""
+    if feature_names is None:
+        return [f"x[{k}]" for k in range(d)]
+    names = [str(f) for f in feature_names] if not isinstance(feature_names, str) else [feature_names]
+    if len(names) != d:
+        raise ValueError(f"feature_names must hold {d} names; got {len(names)}")
+    return names
+
+
+def _check_fontsize(fontsize) -> float:
+    if isinstance(fontsize, bool) or not isinstance(fontsize, (int, float, np.integer, np.floating)) \
+            or not 4 <= float(fontsize) <= 72:
+        raise ValueError(f"fontsize must be a number in [4, 72]; got {fontsize!r}")
+    return float(fontsize)
+
+
+_DIRECTIONS = np.array([[1, 1], [-1, 1], [1, -1], [-1, -1], [1, 0], [-1, 0], [0, 1], [0, -1]], dtype=np.float64)
+_DIRECTIONS /= np.linalg.norm(_DIRECTIONS, axis=1)[:, None]
+
+
+def label_positions(points: np.ndarray, data: np.ndarray, box: tuple[float, float, float, float],
+                    radius: float = 0.045) -> np.ndarray:
+    """Where to write a label for each of ``points`` so that it avoids ``data`` and the other labels.
+
+    Coordinates are scaled to the unit square of ``box = (x0, x1, y0, y1)``; each label goes to the
+    one of 8 directions at distance ``radius`` (a fraction of the window) whose position is farthest
+    from every data point and every label placed before it, staying inside the window.  Returns
+    ``(k, 2)`` positions in data coordinates.
+    """
+    P = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    lo = np.array([box[0], box[2]])
+    span = np.array([box[1] - box[0], box[3] - box[2]])
+    span = np.where(span > 0, span, 1.0)
+    U = (P - lo) / span
+    D = (np.asarray(data, dtype=np.float64).reshape(-1, 2) - lo) / span
+    placed: list[np.ndarray] = []
+    out = np.empty_like(P)
+    for i, u in enumerate(U):
+        cand = u + radius * _DIRECTIONS
+        obstacles = np.vstack([D] + [q[None, :] for q in placed]) if placed else D
+        dist = np.min(np.linalg.norm(cand[:, None, :] - obstacles[None, :, :], axis=2), axis=1) \
+            if len(obstacles) else np.ones(len(cand))
+        inside = np.all((cand > 0.02) & (cand < 0.98), axis=1)
+        dist = np.where(inside, dist, -1.0)
+        best = cand[int(np.argmax(dist))]
+        placed.append(best)
+        out[i] = lo + best * span
+    return out
+
+
+def _write_labels(ax, points, labels, data, box, fontsize: float, color: str) -> None:
+    pos = label_positions(points, data, box)
+    for p, q, text in zip(np.asarray(points).reshape(-1, 2), pos, labels, strict=True):
+        dx, dy = q - p
+        ha = "left" if dx > 1e-12 else ("right" if dx < -1e-12 else "center")
+        va = "bottom" if dy > 1e-12 else ("top" if dy < -1e-12 else "center")
+        ax.annotate(text, p, xytext=q, textcoords="data", ha=ha, va=va, color=color, fontsize=fontsize,
+                    fontweight="bold", zorder=7,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7},
+                    arrowprops={"arrowstyle": "-", "color": color, "lw": 0.8, "shrinkA": 0, "shrinkB": 4})
+
+
+def top_neurons(net, k: int | None) -> np.ndarray:
+    """Indices of the ``k`` neurons with the largest ``|a_j|`` (row norm for vector output), largest first.
+
+    ``k=None`` gives every neuron in that order.
+    """
+    a = np.abs(np.asarray(net.W2, dtype=np.float64))
+    a = a if a.ndim == 1 else np.linalg.norm(a, axis=1)
+    order = np.argsort(-a, kind="stable")
+    if k is None:
+        return order
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+        raise ValueError(f"top_k must be a non-negative integer or None; got {k!r}")
+    return order[: int(k)]
+
+
 def plot_decision_regions(net, X, y=None, ax=None, resolution: int = 300, show_breaklines: bool = True,
-                          highlight_neuron: int | None = None):
+                          highlight_neuron: int | None = None, *, feature_names=None, top_k: int | None = None,
+                          fontsize: float = 10.0, expression_width: int = 60):
     """Decision regions of a 2-D :class:`~wedgenet.WedgeNetwork`, with its breaklines.
 
     Parameters
@@ -72,11 +151,16 @@ def plot_decision_regions(net, X, y=None, ax=None, resolution: int = 300, show_b
     ax : optional matplotlib Axes to draw into; otherwise a new ``Figure`` is made.
     resolution : grid points per axis for the filled contour.
     show_breaklines : draw each neuron's breakline ``w_j . x + b_j = 0`` clipped to the axes,
-        solid for orientation ``+1`` and dashed for ``-1`` (THEORY.md G3: both orientations
+        solid for orientation ``+1`` and dashed for ``-1`` (docs/conventions.md#g3: both orientations
         of a hyperplane are separate neurons).  For depth 3 this is the first-layer line.
     highlight_neuron : optional neuron index ``j``: its breakline is drawn thick and its
-        defining training samples (``net.provenance[j]["samples"]``) are marked, labelled and
-        joined.
+        defining training samples (``net.provenance[j]["samples"]``) are marked, labelled (labels
+        placed away from the data points) and joined.
+    feature_names : optional two names for the axes (default ``x[0]``, ``x[1]``).
+    top_k : draw only the breaklines of the ``k`` neurons with the largest ``|a_j|`` (default: all).
+    fontsize : base font size of labels, title and legend (ticks slightly smaller).
+    expression_width : the highlighted neuron's expression is shortened past this many characters
+        in the legend (``Neuron.formula``); the full form is ``net.provenance[j]["expression"]``.
 
     Returns
     -------
@@ -90,9 +174,14 @@ def plot_decision_regions(net, X, y=None, ax=None, resolution: int = 300, show_b
     Figure = _figure_class()
     from matplotlib.lines import Line2D
 
+    from ._text import shorten_expression
+
     Xa = as_float_array("X", X, ndim=2)
     if Xa.shape[1] != 2:
         raise ValueError(f"plot_decision_regions needs 2-D inputs; X has {Xa.shape[1]} features")
+    names = _feature_labels(feature_names, 2)
+    fontsize = _check_fontsize(fontsize)
+    shown = set(int(j) for j in top_neurons(net, top_k))
     if net.n_features != 2:
         raise ValueError(f"plot_decision_regions needs a network with 2 input features; it has {net.n_features}")
     if Xa.shape[0] < 1:
@@ -110,7 +199,7 @@ def plot_decision_regions(net, X, y=None, ax=None, resolution: int = 300, show_b
             raise ValueError(f"y must have shape ({Xa.shape[0]},); got {ya.shape}")
 
     if ax is None:
-        fig = Figure(figsize=(6.4, 6.0), layout="constrained")
+        fig = Figure(figsize=(7.0, 7.6), layout="constrained")
         ax = fig.add_subplot()
     else:
         try:
@@ -127,6 +216,7 @@ def plot_decision_regions(net, X, y=None, ax=None, resolution: int = 300, show_b
     GX, GY = np.meshgrid(gx, gy)
     F = net.decision_function(np.c_[GX.ravel(), GY.ravel()])
 
+    boundary: list = []
     if F.ndim == 1:
         F = F.reshape(GX.shape)
         # colour scale from the outputs on the data (the far corners of the window extrapolate)
@@ -139,7 +229,10 @@ def plot_decision_regions(net, X, y=None, ax=None, resolution: int = 300, show_b
         cs = ax.contourf(GX, GY, np.clip(F, -vmax, vmax), levels=levels, cmap="RdBu", alpha=0.75)
         if F.min() < 0 < F.max():
             ax.contour(GX, GY, F, levels=[0.0], colors="k", linewidths=1.6)
-        fig.colorbar(cs, ax=ax, shrink=0.8, label="f(x)")
+            boundary = [Line2D([], [], color="k", lw=1.6, label="decision boundary f(x) = 0")]
+        cbar = fig.colorbar(cs, ax=ax, shrink=0.8)
+        cbar.set_label("f(x)", fontsize=fontsize)
+        cbar.ax.tick_params(labelsize=0.85 * fontsize)
         if ya is not None:
             yv = ya.astype(np.float64)
             ym = float(np.max(np.abs(yv))) or 1.0
@@ -157,17 +250,22 @@ def plot_decision_regions(net, X, y=None, ax=None, resolution: int = 300, show_b
         else:
             ax.scatter(Xa[:, 0], Xa[:, 1], c="0.2", s=14, zorder=3)
 
-    handles = []
+    handles = list(boundary)
     if show_breaklines and net.n_neurons:
+        count = {1: 0, -1: 0}
         for j in range(net.n_neurons):
+            if j not in shown:
+                continue
             seg = breakline_segment(net.W1[j], float(net.b1[j]), box)
             if seg is None or j == highlight_neuron:
                 continue
-            orient = int(net.provenance[j].get("orientation", 1))
+            orient = 1 if int(net.provenance[j].get("orientation", 1)) >= 0 else -1
+            count[orient] += 1
             ax.plot(seg[:, 0], seg[:, 1], color="0.15", alpha=0.55, lw=0.7,
-                    ls="-" if orient >= 0 else "--", zorder=2)
-        handles += [Line2D([], [], color="0.15", lw=0.9, ls="-", label="breakline, orientation +1"),
-                    Line2D([], [], color="0.15", lw=0.9, ls="--", label="breakline, orientation -1")]
+                    ls="-" if orient > 0 else "--", zorder=2)
+        top = "" if top_k is None else f", the {len(shown)} largest |a|"
+        handles += [Line2D([], [], color="0.15", lw=0.9, ls="-", label=f"breakline, orientation +1{top}"),
+                    Line2D([], [], color="0.15", lw=0.9, ls="--", label=f"breakline, orientation -1{top}")]
 
     if highlight_neuron is not None:
         j = int(highlight_neuron)
@@ -183,21 +281,24 @@ def plot_decision_regions(net, X, y=None, ax=None, resolution: int = 300, show_b
                 ax.plot(P[:, 0], P[:, 1], color="tab:orange", lw=1.4, ls=":", zorder=5)
             ax.scatter(P[:, 0], P[:, 1], s=140, facecolors="none", edgecolors="tab:orange", linewidths=2.2,
                        zorder=6)
-            for i, p in zip(idx, P, strict=True):
-                ax.annotate(f"x{i}", p, xytext=(6, 6), textcoords="offset points", color="tab:orange",
-                            fontsize=9, fontweight="bold", zorder=7)
-        handles.append(Line2D([], [], color="tab:orange", lw=2.6, marker="o", mfc="none",
-                              label=f"neuron {j}: {rec.get('expression', '')}"))
+            _write_labels(ax, P, [f"x{i}" for i in idx], Xa, box, 0.9 * fontsize, "tab:orange")
+        expr = shorten_expression(str(rec.get("expression", "")), max(int(expression_width), 8))
+        handles.append(Line2D([], [], color="tab:orange", lw=2.6, ls="-" if orient >= 0 else "--",
+                              label=f"neuron {j}: {expr}"))
+        if idx:
+            handles.append(Line2D([], [], color="tab:orange", lw=1.4, ls=":", marker="o", mfc="none", ms=9,
+                                  label=f"its defining samples ({len(idx)})"))
 
     ax.set_xlim(box[0], box[1])
     ax.set_ylim(box[2], box[3])
     ax.set_aspect("equal", adjustable="box")
-    ax.set_xlabel("x[0]")
-    ax.set_ylabel("x[1]")
-    ax.set_title(f"wedgenet: {net.n_neurons} neurons, reg={net.reg}, lam={net.lam:g}")
+    ax.set_xlabel(names[0], fontsize=fontsize)
+    ax.set_ylabel(names[1], fontsize=fontsize)
+    ax.tick_params(labelsize=0.85 * fontsize)
+    ax.set_title(f"wedgenet: {net.n_neurons} neurons, reg={net.reg}, lam={net.lam:g}", fontsize=1.1 * fontsize)
     if handles:
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize=7,
-                  frameon=False)
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=1,
+                  fontsize=0.85 * fontsize, frameon=False)
     return fig
 
 
@@ -239,7 +340,8 @@ def network_knots(net) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(xs, dtype=np.float64), np.asarray(js, dtype=np.int64)
 
 
-def plot_function_1d(net, X, y=None, ax=None, resolution: int = 400, annotate: bool = True):
+def plot_function_1d(net, X, y=None, ax=None, resolution: int = 400, annotate: bool = True, *,
+                     feature_name: str = "x", fontsize: float = 10.0):
     """The fitted piecewise-linear function of a 1-D network, with its breakpoints.
 
     Parameters
@@ -251,6 +353,7 @@ def plot_function_1d(net, X, y=None, ax=None, resolution: int = 400, annotate: b
         so the kinks are drawn sharp).
     annotate : label each breakpoint inside the window with the training samples that define
         its neuron (``x3`` ...); for Thm 1 networks the breakpoints sit exactly on those samples.
+    feature_name : the x-axis label.  fontsize : base font size.
 
     Returns
     -------
@@ -285,18 +388,20 @@ def plot_function_1d(net, X, y=None, ax=None, resolution: int = 400, annotate: b
     for k, (xk, j) in enumerate(zip(knots[inside], owners[inside], strict=True)):
         ax.axvline(xk, color="0.55", ls=":", lw=0.9, zorder=1)
         if annotate:
-            names = ",".join(f"x{i}" for i in net.provenance[int(j)]["samples"])
-            ax.annotate(names, (xk, fk[k]), xytext=(3, -12), textcoords="offset points", fontsize=7,
+            smp = [int(i) for i in net.provenance[int(j)]["samples"]]
+            names = ",".join(f"x{i}" for i in smp[:3]) + (f",…+{len(smp) - 3}" if len(smp) > 3 else "")
+            ax.annotate(names, (xk, fk[k]), xytext=(3, -12), textcoords="offset points", fontsize=0.8 * fontsize,
                         color="0.3")
     if inside.any():
         ax.plot(knots[inside], fk, "o", ms=5, color="tab:blue", mfc="white", label="breakpoints", zorder=4)
     if ya is not None:
         ax.scatter(Xa, ya, color="k", s=22, zorder=5, label="data")
     ax.set_xlim(lo, hi)
-    ax.set_xlabel("x")
-    ax.set_ylabel("f(x)")
-    ax.set_title(f"wedgenet: {net.n_neurons} neurons, reg={net.reg}, lam={net.lam:g}")
-    ax.legend(fontsize=8, loc="best")
+    ax.set_xlabel(str(feature_name), fontsize=fontsize)
+    ax.set_ylabel("f(x)", fontsize=fontsize)
+    ax.tick_params(labelsize=0.85 * fontsize)
+    ax.set_title(f"wedgenet: {net.n_neurons} neurons, reg={net.reg}, lam={net.lam:g}", fontsize=1.1 * fontsize)
+    ax.legend(fontsize=0.85 * fontsize, loc="best")
     return fig
 
 
@@ -343,8 +448,7 @@ def plot_partition(X, *, reg: str = "l1", bias: bool = False, depth: int = 2, ax
                 ax.plot(seg[:, 0], seg[:, 1], color=color, ls=ls, lw=1.0, alpha=0.8, zorder=2)
     ax.scatter(Xa[:, 0], Xa[:, 1], color="tab:red", s=30, zorder=4)
     if annotate and Xa.shape[0] <= 30:
-        for i, p in enumerate(Xa):
-            ax.annotate(f"x{i}", p, xytext=(4, 4), textcoords="offset points", fontsize=8, color="tab:red")
+        _write_labels(ax, Xa, [f"x{i}" for i in range(Xa.shape[0])], Xa, box, 8.0, "tab:red")
     ax.set_xlim(box[0], box[1])
     ax.set_ylim(box[2], box[3])
     ax.set_aspect("equal", adjustable="box")
@@ -437,7 +541,7 @@ def _foot(P: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     return P - np.outer((P @ w + b) / float(w @ w), w)
 
 
-def plot_polishing(report, X=None, y=None, *, layer: int | None = None, neurons=None, ax=None):
+def plot_polishing(report, X=None, y=None, *, layer: int | None = None, neurons=None, ax=None, feature_names=None):
     """Before/after figure of :func:`wedgenet.polish`: breaklines, objectives and angles.
 
     Parameters
@@ -455,6 +559,7 @@ def plot_polishing(report, X=None, y=None, *, layer: int | None = None, neurons=
         ``report.layers[layer].polished``).
     ax : optional Axes: ``(breaklines, objectives, angles)`` with ``X``, ``(objectives, angles)``
         without; otherwise a new Figure.
+    feature_names : optional two names for the breakline panel's axes (default ``x[0]``, ``x[1]``).
 
     Returns
     -------
@@ -469,6 +574,7 @@ def plot_polishing(report, X=None, y=None, *, layer: int | None = None, neurons=
 
     from .polish import PolishReport
 
+    names = _feature_labels(feature_names, 2)
     if not isinstance(report, PolishReport):
         raise ValueError(f"report must be the PolishReport returned by wedgenet.polish; got {type(report).__name__}")
     if not report.layers and (X is not None or layer is not None):
@@ -576,8 +682,8 @@ def plot_polishing(report, X=None, y=None, *, layer: int | None = None, neurons=
         ax_l.set_xlim(box[0], box[1])
         ax_l.set_ylim(box[2], box[3])
         ax_l.set_aspect("equal", adjustable="box")
-        ax_l.set_xlabel("x[0]")
-        ax_l.set_ylabel("x[1]")
+        ax_l.set_xlabel(names[0])
+        ax_l.set_ylabel(names[1])
         n_act = int(sum(bool(lr.active[j]) for j in idx))
         title = f"{len(idx)} polished neurons ({n_act} active after refit)"
         if missed:

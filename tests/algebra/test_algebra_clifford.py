@@ -1,4 +1,4 @@
-"""wedgenet's coordinate GA kernels agree with the clifford package (THEORY.md section 2)."""
+"""wedgenet's coordinate GA kernels agree with the clifford package (docs/conventions.md#geometric-algebra)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Defining properties of the generalized cross product (THEORY.md section 2), by hypothesis."""
+"""Defining properties of the generalized cross product (docs/conventions.md#geometric-algebra), by hypothesis."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def test_d1_cross_of_no_vectors_is_one():
 
 
 def test_standard_basis_orientation():
-    # cross(e_2, ..., e_d) = e_1 because det[e_1; e_2; ...; e_d] = 1 (THEORY.md eq. 42 convention)
+    # cross(e_2, ..., e_d) = e_1 because det[e_1; e_2; ...; e_d] = 1 (conventions.md#geometric-algebra)
     for d in range(2, 11):
         eye = np.eye(d)
         np.testing.assert_allclose(wn.cross(eye[1:]), eye[0], atol=1e-15)

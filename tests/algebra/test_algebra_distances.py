@@ -1,4 +1,4 @@
-"""Signed distances to spans and affine hulls (THEORY.md section 2)."""
+"""Signed distances to spans and affine hulls (docs/conventions.md#geometric-algebra)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_dist_to_span_equals_projection_distance(d):
         got = wn.dist_to_span(x, U)
         assert np.ndim(got) == 0
         assert got == pytest.approx(_projection_distance_span(x, U), rel=1e-10, abs=1e-12)
-        # formula of THEORY.md: <c, x> / ||c||
+        # formula of docs/conventions.md#geometric-algebra: <c, x> / ||c||
         c = wn.cross(U)
         assert got == pytest.approx(c @ x / np.linalg.norm(c), rel=1e-13, abs=1e-14)
         # points of the span are at distance 0

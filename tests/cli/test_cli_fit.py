@@ -297,9 +297,15 @@ def test_library_failures_are_one_line_with_cli_advice(tmp_path, capsys, monkeyp
     assert rc == 2 and needle in err and err.count("\n") == 1 and "Traceback" not in err
 
 
+def test_cv_grid_is_the_estimators_grid():
+    from wedgenet.estimators import DEFAULT_LAM_RATIOS
+
+    assert cli.CV_LAM_RATIOS == DEFAULT_LAM_RATIOS
+
+
 def test_subcommands_are_registered_in_one_place():
     names = list(cli.COMMANDS)
-    assert names[:4] == ["demo", "fit", "predict", "ga-example"]
+    assert names[:5] == ["demo", "fit", "predict", "report", "ga-example"]
     calls = []
     cli.register_command("echo-test", "test only", lambda p: p.add_argument("word"),
                          lambda args: calls.append(args.word) or 0)

@@ -7,7 +7,7 @@ import numpy as np
 
 
 def lasso_value(K: np.ndarray, y: np.ndarray, lam: float, *, intercept: bool) -> float:
-    """``min 0.5 ||K z + 1 t - y||^2 + lam ||z||_1`` (THEORY.md section 3), ``t = 0`` if no intercept."""
+    """``min 0.5 ||K z + 1 t - y||^2 + lam ||z||_1`` (docs/conventions.md#objective), ``t = 0`` if no intercept."""
     z = cp.Variable(K.shape[1])
     pred = K @ z
     if intercept:

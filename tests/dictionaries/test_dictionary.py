@@ -342,7 +342,7 @@ def test_depth3_columns_have_level_thresholds():
 
 
 def test_combinatorics_match_theory_table_sizes():
-    # THEORY.md sizes: 2 * C(pool, d-1) candidates; times n anchors in the biased p=1 case
+    # docs/conventions.md#dictionary-sizes: 2 * C(pool, d-1) candidates; times n anchors in the biased p=1 case
     X = np.random.default_rng(9).standard_normal((100, 3))
     D = wn.dictionary(X, reg="l1", max_columns=10, random_state=0)
     assert D.n_candidates_total == len(list(itertools.combinations(range(103), 2)))

@@ -38,7 +38,7 @@ def test_l1_lasso_equals_exact_program(bias, d, n, seed):
 @pytest.mark.parametrize("bias", [False, True])
 def test_l1_exact_on_rank_deficient_data_without_row_space_restriction(bias):
     # rank 2 in R^3: the l1 dictionary is built in R^3 with e_k (restricting l1 neurons to the
-    # row space can raise their l1 norm, so THEORY.md's Lemma 23 reduction is used for p=2 only)
+    # row space can raise their l1 norm, so the conventions' Lemma 23 reduction is used for p=2 only)
     rng = np.random.default_rng(3)
     X = rng.standard_normal((6, 2)) @ np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 3.0]])
     y = rng.standard_normal(6)
@@ -70,7 +70,7 @@ def test_one_dimensional_theorem_1_is_exact_for_any_p(reg):
 
 
 def test_one_orientation_is_not_enough():
-    # THEORY.md G3: dropping the '-' orientation makes the Lasso inexact on this instance
+    # docs/conventions.md#g3: dropping the '-' orientation makes the Lasso inexact on this instance
     X, y = _data(0, 7, 2)
     lam = 0.05
     D = wn.dictionary(X, reg="l1", bias=False)

@@ -38,7 +38,7 @@ def test_sampled_huge_dictionary_invariant_and_reproducible(X, reg, bias):
 
 
 def test_sampled_subsets_are_distinct_sorted_and_in_range(X):
-    from wedgenet.dictionaries.build import prepare
+    from wedgenet.dictionaries.setup import prepare
 
     S = prepare(X, "l1", True, 2, wn.DEFAULT_RTOL)
     assert S.huge
@@ -51,7 +51,7 @@ def test_sampled_subsets_are_distinct_sorted_and_in_range(X):
 
 
 def test_anchor_frequencies_follow_candidate_counts(X):
-    from wedgenet.dictionaries.build import prepare
+    from wedgenet.dictionaries.setup import prepare
 
     S = prepare(X, "l1", True, 2, wn.DEFAULT_RTOL)
     _, anch = S.sample_subsets(20000, np.random.default_rng(1))
@@ -92,7 +92,7 @@ def test_wide_data_samples_subsets_nearly_as_large_as_the_pool(reg, bias):
 
 
 def test_floyd_draws_are_uniform_over_k_subsets():
-    from wedgenet.dictionaries.build import _distinct_sorted
+    from wedgenet.dictionaries.setup import _distinct_sorted
 
     m = 60_000
     S = _distinct_sorted(np.random.default_rng(1), np.array([5, 6] * (m // 2)), 3)

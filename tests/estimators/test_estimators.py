@@ -92,7 +92,7 @@ def test_regressor_matches_fit_and_network():
 
 
 def test_regressor_lam_against_sum_loss():
-    """The zero network is optimal exactly when lam >= max_j |K_j^T (y - mean y)| (THEORY 5)."""
+    """The zero network is optimal exactly when lam >= max_j |K_j^T (y - mean y)| (docs/conventions.md#certificate)."""
     X, y = _abs_data()
     D = wedgenet.dictionary(X, bias=True)
     lam_max = float(np.max(np.abs(D.K.T @ (y - y.mean()))))

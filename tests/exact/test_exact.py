@@ -242,7 +242,7 @@ def test_rank_deficient_l1_works():
 
 
 def _lasso_1d(x, y, lam):
-    """Independent 1-D check (THEORY Thm 1 row): Lasso over (x - x_j)_+, (x_j - x)_+ and intercept."""
+    """Independent 1-D check (conventions.md, Thm 1): Lasso over (x - x_j)_+, (x_j - x)_+ and intercept."""
     K = np.hstack([np.maximum(x[:, None] - x[None, :], 0), np.maximum(x[None, :] - x[:, None], 0)])
     z, t = cp.Variable(K.shape[1]), cp.Variable()
     prob = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(K @ z + t - y) + lam * cp.norm1(z)))
@@ -364,7 +364,7 @@ def _cross2(P):
 
 
 def _l1_dictionary_2d(X, bias):
-    """THEORY.md section 4 (p=1): cross products of the pool, both orientations, ||w||_1 = 1."""
+    """docs/conventions.md#dictionaries (p=1): cross products of the pool, both orientations, ||w||_1 = 1."""
     if not bias:  # Thm 2: pool X plus e_1, e_2
         anchors = [np.zeros(2)]
     else:  # Thm 16: anchor x_j, pool {x_l - x_j} plus e_k, b = -w.x_j
@@ -381,7 +381,7 @@ def _l1_dictionary_2d(X, bias):
 
 @pytest.mark.parametrize("bias", [False, True])
 def test_l1_matches_independent_wedge_lasso_2d(bias):
-    # THEORY.md: for p=1 the Lasso over the cross-product dictionary is exact; it shares no code
+    # docs/conventions.md: for p=1 the Lasso over the cross-product dictionary is exact; it shares no code
     # with the arrangement program, so agreement checks patterns, cone constraints and the l1 norm
     rng = np.random.default_rng(13 + bias)
     X, y = rng.standard_normal((9, 2)), rng.standard_normal(9)
@@ -397,7 +397,7 @@ def test_l1_matches_independent_wedge_lasso_2d(bias):
 @pytest.mark.parametrize("reg", ["l1", "l2"])
 def test_at_most_n_plus_one_neurons(reg):
     # interior-point solutions spread neurons over many patterns; merging and Caratheodory
-    # pruning (THEORY.md G8) leave at most n + 1 without changing the objective
+    # pruning (docs/conventions.md#g8) leave at most n + 1 without changing the objective
     rng = np.random.default_rng(21)
     X = rng.standard_normal((12, 2))
     y = np.sin(X.sum(1)) + 0.1 * rng.standard_normal(12)

@@ -2,7 +2,7 @@
 
 Nothing here uses wedgenet's solvers or losses: the Lasso references are written directly in
 cvxpy (Clarabel), and the non-convex network is trained with torch Adam.  Conventions are those
-of THEORY.md section 3: squared loss ``0.5 ||r||^2`` (a sum), Lasso ``L(K z + 1 t, y) + lam ||z||_1``
+of docs/conventions.md#objective: squared loss ``0.5 ||r||^2`` (a sum), Lasso ``L(K z + 1 t, y) + lam ||z||_1``
 (group penalty ``lam sum_j ||Z_j||_2`` for vector output), network penalty
 ``(lam/2) sum_j (||w_j||_p^2 + a_j^2)`` with unpenalised hidden biases and intercept.
 """

@@ -1,4 +1,4 @@
-"""Certificates (THEORY.md section 5), solver back-ends and fit_path.
+"""Certificates (docs/conventions.md#certificate), solver back-ends and fit_path.
 
 The certificate is checked against an independent optimum (cvxpy on the full dictionary): the
 reported dual value is a true lower bound, the primal a true upper bound, and the gap covers
@@ -114,7 +114,7 @@ def test_classification_losses_converge_at_default_tol(seed):
 
 def test_logistic_l2_converges_at_default_tol():
     # Clarabel's exponential cone stalls at ~1e-6 here; the working set then falls back to
-    # liblinear (THEORY.md section 5: the certificate needs an accurate dual point)
+    # liblinear (docs/conventions.md#certificate: the certificate needs an accurate dual point)
     X, y = xor_data(0, 16)
     net = _fit_no_warning(X, y, lam=1.0, loss="logistic", reg="l2")
     assert net.relative_gap <= 1e-6

@@ -159,7 +159,7 @@ def _check_prune(net, X, y):
 
 def test_prune_spiral_l2_with_more_neurons_than_samples():
     X, y = make_spiral(40)
-    # interior point: a dense point of the non-unique optimal set (THEORY.md G8); the default
+    # interior point: a dense point of the non-unique optimal set (docs/conventions.md#g8); the default
     # active-set solver returns a vertex with at most n + 1 neurons already
     net = wn.fit(X, y, lam=0.01, reg="l2", solver="cvxpy")
     assert net.n_neurons > 41

@@ -1,7 +1,7 @@
 """wedgenet.fit against the exact arrangement program: objective values, balancing, Thm 1, p=2 sandwich, depth 3.
 
 The network objective is the NON-convex ``L(f(X), y) + (lam/2) sum_j (||w_j||_p^2 + a_j^2)``
-(THEORY.md section 3); the convex one is the Lasso ``L(K z + 1 t, y) + lam ||z||_1``.
+(docs/conventions.md#objective); the convex one is the Lasso ``L(K z + 1 t, y) + lam ||z||_1``.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def test_p1_network_objective_equals_lasso_and_exact_optimum(bias, d, n, frac):
     exact = solve_exact(X, y, lam, reg="l1", bias=bias).value
     assert obj == pytest.approx(exact, rel=1e-6)
     assert net.exact
-    # balancing (THEORY.md 3, G5): ||w_j||_1 == |a_j| for every neuron
+    # balancing (docs/conventions.md#objective, #g5): ||w_j||_1 == |a_j| for every neuron
     assert net.n_neurons >= 1
     np.testing.assert_allclose(np.abs(net.W1).sum(axis=1), np.abs(net.W2), rtol=1e-12)
     if not bias:  # no hidden biases and no intercept

@@ -22,13 +22,14 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.i
 TIMEOUT = 60  # seconds per notebook, the budget in the issue
 NEEDS = {"04_global_optimality": ["torch", "matplotlib"],
          "05_polishing": ["ISLP", "torch", "pandas", "sklearn", "matplotlib"],
-         "06_nyse": ["ISLP", "torch", "pandas", "matplotlib"]}
+         "06_nyse": ["ISLP", "torch", "pandas", "matplotlib"],
+         "07_gallery": ["torch", "sklearn", "matplotlib"]}
 
 
 def test_notebooks_exist():
     names = {p.stem for p in NOTEBOOKS}
     assert {"01_quickstart", "02_theorems_tour", "03_l1_vs_l2", "04_global_optimality", "05_polishing",
-            "06_nyse"} <= names
+            "06_nyse", "07_gallery"} <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

@@ -68,6 +68,7 @@ def test_returns_figure_with_breaklines_by_orientation():
     np.testing.assert_allclose(sorted(solid[0].get_ydata()), [y0, y1])  # clipped to the axes
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "breakline, orientation +1" in labels and "breakline, orientation -1" in labels
+    assert "decision boundary f(x) = 0" in labels
     assert len(ax.collections) >= 2  # filled contour and the scatter
 
 

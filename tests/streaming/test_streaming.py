@@ -151,7 +151,7 @@ def test_explicit_and_streamed_fits_agree(reg, bias, depth):
     np.testing.assert_allclose(ns.predict(X), ne.predict(X), atol=1e-6 * max(1.0, np.abs(y).max()))
     # ... and so is the depth-2 support, up to duplicate columns: the sets of active columns on the
     # data agree.  Depth 3 has a free intercept and K1(t0) - K2(t0) = u - t0 at every level t0,
-    # so its columns are linearly dependent and optimal supports are not unique (THEORY.md G8).
+    # so its columns are linearly dependent and optimal supports are not unique (docs/conventions.md#g8).
     if depth == 2:
         assert _column_set(ne.hidden(X), 6) == _column_set(ns.hidden(X), 6)
         assert ne.n_neurons == ns.n_neurons

@@ -1,5 +1,6 @@
 """Geometric-algebra kernels: wedge products, Hodge duals, cross products, volumes, distances."""
 
+from .. import _cache  # noqa: F401  (first: numba caches the kernels below in the user cache, not site-packages)
 from .combinations import (
     binomial_table,
     combinations_chunk,

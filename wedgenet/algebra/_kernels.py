@@ -1,7 +1,7 @@
 """Numba kernels for generalized cross products (internal: inputs are assumed valid).
 
 The generalized cross product ``c = cross(v_1, ..., v_{d-1})`` is defined by
-``<c, y> = det[y; v_1; ...; v_{d-1}]`` (THEORY.md section 2).  It is computed in
+``<c, y> = det[y; v_1; ...; v_{d-1}]`` (docs/conventions.md#geometric-algebra).  It is computed in
 ``O(d^3)`` from one Householder QR of the ``d x (d-1)`` matrix ``V^T = Q R``:
 ``c = prod(diag R) * q_d`` where ``q_d`` is the last column of ``Q``.
 
@@ -325,7 +325,7 @@ def cross_rows_affine(X: np.ndarray, idx: np.ndarray, rtol: float) -> np.ndarray
     """Cross products of differences ``X[idx[t, i]] - X[idx[t, d-1]]`` for an ``(N, d)`` index array.
 
     This is the normal of the affine hull of the ``d`` rows ``X[idx[t]]``
-    (THEORY.md section 2, signed distance to an affine hull).
+    (docs/conventions.md#geometric-algebra, signed distance to an affine hull).
     """
     N = idx.shape[0]
     d = X.shape[1]

@@ -1,4 +1,4 @@
-"""Signed distances to spans and affine hulls (THEORY.md section 2).
+"""Signed distances to spans and affine hulls (docs/conventions.md#geometric-algebra).
 
 * ``dist(x, Span(u_1..u_{d-1})) = <c, x> / ||c||_2`` with ``c = cross(u)``;
 * ``dist(x, Aff(u_1..u_d)) = <c, x - u_d> / ||c||_2`` with ``c = cross(u_1-u_d, ..., u_{d-1}-u_d)``.

@@ -2,7 +2,7 @@
 
 Vectors are rows.  A k-vector in ``R^d`` is stored as its ``C(d, k)`` coefficients on the
 basis blades ``e_I``, ``I`` running over ``itertools.combinations(range(d), k)`` (clifford's
-blade order within a grade).  Signs follow THEORY.md section 2:
+blade order within a grade).  Signs follow docs/conventions.md#geometric-algebra:
 
 * ``<cross(V), y> = det[y; v_1; ...; v_{d-1}]`` (paper Appendix 6.1, eq. 42);
 * ``hodge_star(M) = M I^{-1}`` with ``I = e_1 ^ ... ^ e_d`` (clifford's ``MultiVector.dual()``);
@@ -46,7 +46,7 @@ def cross(V, *, rtol: float = DEFAULT_RTOL) -> np.ndarray:
     """Generalized cross product of ``d-1`` vectors in ``R^d``, batched.
 
     ``c = cross(V)`` is the unique vector with ``<c, y> = det[y; v_1; ...; v_{d-1}]`` for
-    every ``y`` (cofactor expansion along the first row; THEORY.md section 2).  Equivalently
+    every ``y`` (cofactor expansion along the first row; docs/conventions.md#geometric-algebra).  Equivalently
     ``c = *(v_1 ^ ... ^ v_{d-1})``.  ``||c||_2`` is the ``(d-1)``-volume of the parallelotope
     of the rows, and ``c`` is orthogonal to every row.
 

@@ -14,17 +14,15 @@ assumed valid (the public layer validates once).
 
 from __future__ import annotations
 
+import math
+
 import numba as nb
 import numpy as np
 
 from ..algebra._kernels import _cross_one
 from ..algebra.combinations import unrank_one
-
-#: how the rows of a candidate's subset are formed from the pool
-MODE_PLAIN = 0  # rows are pool vectors; b = 0
-MODE_ANCHORED = 1  # sample entries minus the anchor sample; b = -w . x_anchor
-MODE_AFFINE = 2  # subset of m+1 pool points: rows p_i - p_last; b = -w . p_last
-MODE_BIAS_ONLY = 3  # rows are pool vectors; b = -w . x_anchor (Thm 13)
+from .families import MODE_AFFINE, MODE_ANCHORED, MODE_BIAS_ONLY, MODE_PLAIN  # noqa: F401 (re-exported)
+from .layout import decode_column, encode_column, layout_per
 
 #: entries with |z| <= SNAP * (sum_k |x_k w_k| + |b|) are rounding noise of a point on the
 #: breakline and are set to exactly 0 before the ReLU
@@ -51,17 +49,24 @@ def _find_anchor(offsets: np.ndarray, g: np.int64) -> np.int64:
 
 @nb.njit(cache=True, inline="always")
 def neuron_of_subset(sub: np.ndarray, a: np.int64, m: int, P: np.ndarray, is_sample: np.ndarray,
-                     anchors: np.ndarray, mode: int, pnorm: int, rtol: float, A: np.ndarray, c: np.ndarray,
-                     w: np.ndarray) -> tuple[float, float]:
-    """The neuron of one candidate: the theorem, implemented once (THEORY.md section 4).
+                     anchors: np.ndarray, mode: int, pnorm: int, rtol: float, fexp: np.ndarray,
+                     row_exp: np.ndarray, A: np.ndarray, c: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    """The neuron of one candidate: the theorem, implemented once (docs/conventions.md, "Dictionaries").
 
     ``sub`` holds the candidate's pool indices (``m + 1`` of them in affine mode), ``a`` its
-    anchor.  Writes ``w = c / ||c||_p`` (``c = cross(rows)``) into ``w`` and returns
-    ``(||c||_p, b)``; ``||c||_p = 0`` (and ``w`` untouched) for a dependent subset.  ``A``
-    ``(m, dr)`` and ``c`` ``(dr,)`` are workspace.  Both the explicit dictionary
-    (:func:`neurons_of_subsets`) and the streamed pricer (:mod:`._pricing`) call this.
+    anchor.  ``P`` and ``anchors`` are in working coordinates, feature ``k`` of the data divided
+    by ``2^fexp[k]``; the cross product ``c`` of the rows is then, in data coordinates, the
+    normal ``c_k 2^-fexp[k]``.  Writes the working weight ``w`` whose data weight
+    ``w_k 2^-fexp[k] = v_k / ||v||_p`` has unit p-norm, where ``v_k = c_k 2^(-fexp[k] - M)`` and
+    ``M`` the largest binary exponent of ``c_k 2^-fexp[k]`` (so no step over/underflows), and
+    returns ``(||c_data||_p, b)``: the norm of the cross product of the rows in data
+    coordinates (``+inf`` or the smallest subnormal where that lies outside float64) and the
+    bias.  ``||c||_p = 0`` (and ``w`` untouched) for a dependent subset.  ``A`` ``(m, dr)`` and
+    ``c`` ``(dr,)`` are workspace.  Both the explicit dictionary (:func:`neurons_of_subsets`) and
+    the streamed pricer (:mod:`._pricing`) call this.
     """
     dr = P.shape[1]
+    ecorr = 0  # 2^ecorr converts ||.|| of the working rows' product to that of the data rows
     if mode == MODE_AFFINE:
         last = sub[m]
         for i in range(m):
@@ -71,6 +76,7 @@ def neuron_of_subset(sub: np.ndarray, a: np.int64, m: int, P: np.ndarray, is_sam
     elif mode == MODE_ANCHORED:
         for i in range(m):
             q = sub[i]
+            ecorr -= row_exp[q]
             if is_sample[q]:
                 for j in range(dr):
                     A[i, j] = P[q, j] - anchors[a, j]
@@ -80,22 +86,30 @@ def neuron_of_subset(sub: np.ndarray, a: np.int64, m: int, P: np.ndarray, is_sam
     else:
         for i in range(m):
             q = sub[i]
+            ecorr -= row_exp[q]
             for j in range(dr):
                 A[i, j] = P[q, j]
     _cross_one(A, c, rtol)
+    M = np.int64(-(1 << 40))
+    for j in range(dr):
+        if c[j] != 0.0:
+            ej = math.frexp(c[j])[1] - fexp[j]
+            if ej > M:
+                M = ej
+    if M == -(1 << 40):
+        return 0.0, 0.0
     nrm = 0.0
     if pnorm == 1:
         for j in range(dr):
-            nrm += abs(c[j])
+            nrm += abs(math.ldexp(c[j], -fexp[j] - M))
     else:
         for j in range(dr):
-            nrm += c[j] * c[j]
+            v = math.ldexp(c[j], -fexp[j] - M)
+            nrm += v * v
         nrm = np.sqrt(nrm)
-    if nrm == 0.0:
-        return 0.0, 0.0
     off = 0.0
     for j in range(dr):
-        w[j] = c[j] / nrm
+        w[j] = math.ldexp(c[j] / nrm, -M)
     if mode == MODE_AFFINE:
         last = sub[m]
         for j in range(dr):
@@ -103,7 +117,10 @@ def neuron_of_subset(sub: np.ndarray, a: np.int64, m: int, P: np.ndarray, is_sam
     elif mode == MODE_ANCHORED or mode == MODE_BIAS_ONLY:
         for j in range(dr):
             off -= w[j] * anchors[a, j]
-    return nrm, off
+    for j in range(dr):
+        ecorr += fexp[j]
+    big = math.ldexp(nrm, M + ecorr)
+    return (big if big > 0.0 else 5e-324), off
 
 
 @nb.njit(cache=True, parallel=True)
@@ -137,6 +154,8 @@ def neurons_of_subsets(
     mode: int,
     pnorm: int,
     rtol: float,
+    fexp: np.ndarray,
+    row_exp: np.ndarray,
 ):
     """Unit-norm neurons of candidates given by their pool-index subsets and anchors.
 
@@ -155,7 +174,7 @@ def neurons_of_subsets(
         c = np.empty(dr)
         for t in range(ch * CHUNK, min(N, (ch + 1) * CHUNK)):
             nrm, off = neuron_of_subset(subsets[t], cand_anchor[t], m, P, is_sample, anchors, mode, pnorm, rtol,
-                                        A, c, W[t])
+                                        fexp, row_exp, A, c, W[t])
             norms[t] = nrm
             b[t] = off
     return W, b, norms
@@ -176,24 +195,18 @@ def _preact(X: np.ndarray, i: int, W: np.ndarray, t: np.int64, b: float) -> floa
 
 
 @nb.njit(cache=True, inline="always")
-def _column_params(X: np.ndarray, W: np.ndarray, b: np.ndarray, col: np.int64, per: int, depth3: bool):
+def _column_params(X: np.ndarray, W: np.ndarray, b: np.ndarray, col: np.int64, depth3: bool):
     """``(t, s, t0, outer)`` of candidate column ``col``: neuron, orientation, threshold, outer sign.
 
-    Layout: depth 2 has ``[+, -]`` orientations per candidate ``t``; depth 3 has
-    ``[s, j0, outer]`` with ``s`` in (+, -), level ``j0`` in ``0..n-1`` and outer in
-    (``K1 = (u - t0)_+``, ``K2 = (t0 - u)_+``), ``u = (s (X w + b))_+``, ``t0 = u[j0]``
-    (Theorems 12, 13).
+    The column is decoded by :func:`~wedgenet.dictionaries.layout.decode_column`; at depth 3
+    the threshold is ``t0 = u[j0]``, ``u = (s (X w + b))_+`` (Theorems 12, 13).
     """
-    t = col // per
-    within = col - t * per
+    t, so, j0, oo = decode_column(col, X.shape[0], depth3)
+    sgn = 1.0 if so > 0 else -1.0
     if not depth3:
-        return t, (1.0 if within == 0 else -1.0), 0.0, 0.0
-    n = X.shape[0]
-    so = within // (2 * n)
-    rest = within - so * 2 * n
-    sgn = 1.0 if so == 0 else -1.0
-    t0 = sgn * _preact(X, rest // 2, W, t, b[t])
-    return t, sgn, (t0 if t0 > 0.0 else 0.0), (1.0 if rest % 2 == 0 else -1.0)
+        return t, sgn, 0.0, 0.0
+    t0 = sgn * _preact(X, j0, W, t, b[t])
+    return t, sgn, (t0 if t0 > 0.0 else 0.0), (1.0 if oo > 0 else -1.0)
 
 
 @nb.njit(cache=True, inline="always")
@@ -234,7 +247,7 @@ def hash_level_columns(X: np.ndarray, W: np.ndarray, b: np.ndarray, r: np.ndarra
     """
     n = X.shape[0]
     N = W.shape[0]
-    per = 4 * n
+    per = layout_per(n, True)
     h = np.zeros(N * per)
     g = np.zeros(N * per)
     nz = np.zeros(N * per, dtype=np.bool_)
@@ -252,7 +265,7 @@ def hash_level_columns(X: np.ndarray, W: np.ndarray, b: np.ndarray, r: np.ndarra
                 us[i] = v if v > 0.0 else 0.0
             for j0 in range(n):
                 t0 = us[j0]
-                base = t * per + so * 2 * n + 2 * j0
+                base = encode_column(t, 1 - 2 * so, j0, 1, n, True)  # K1 at base, K2 at base + 1
                 h1 = 0.0
                 h2 = 0.0
                 g1 = 0.0
@@ -316,6 +329,7 @@ def fill_hash_pairs(XT: np.ndarray, W: np.ndarray, b: np.ndarray, r: np.ndarray,
         z = np.empty(n)
         s = np.empty(n)
         for t in range(ch * CHUNK, min(N, (ch + 1) * CHUNK)):
+            cp = encode_column(t, 1, -1, 0, n, False)  # columns cp (+c), cp + 1 (-c)
             _preacts(XT, W, t, b[t], z, s)
             hp = 0.0
             hm = 0.0
@@ -327,28 +341,33 @@ def fill_hash_pairs(XT: np.ndarray, W: np.ndarray, b: np.ndarray, r: np.ndarray,
                 zi = z[i]
                 pi = zi if zi > 0.0 else 0.0
                 mi = -zi if zi < 0.0 else 0.0
-                K[i, 2 * t] = pi
-                K[i, 2 * t + 1] = mi
+                K[i, cp] = pi
+                K[i, cp + 1] = mi
                 hp += r[0, i] * pi
                 hm += r[0, i] * mi
                 gp += r[1, i] * pi
                 gm += r[1, i] * mi
                 mp = max(mp, pi)
                 mm = max(mm, mi)
-            _store_pair(h, g, cmax, nz, 2 * t, hp, hm, gp, gm, mp, mm)
+            _store_pair(h, g, cmax, nz, cp, hp, hm, gp, gm, mp, mm)
     return h, g, nz, cmax
 
 
 @nb.njit(cache=True)
-def _same_column(X, W, b, depth3: bool, per: int, c: np.int64, o: np.int64, tol: float) -> bool:
-    tc, sc, t0c, oc = _column_params(X, W, b, c, per, depth3)
-    to, so, t0o, oo = _column_params(X, W, b, o, per, depth3)
+def _same_column(X, W, b, depth3: bool, c: np.int64, o: np.int64, tol: float) -> bool:
+    """Whether columns ``c`` and ``o`` agree entrywise within ``tol`` (a tolerance on the scale of
+    the columns, so every test here is relative to the data scale)."""
+    tc, sc, t0c, oc = _column_params(X, W, b, c, depth3)
+    to, so, t0o, oo = _column_params(X, W, b, o, depth3)
     if oc == oo and abs(t0c - t0o) <= tol:
         # same signed neuron => same column (cheap O(d) test that settles most duplicates)
-        same_neuron = abs(sc * b[tc] - so * b[to]) <= 1e-12 * (1.0 + abs(b[tc]))
+        same_neuron = abs(sc * b[tc] - so * b[to]) <= 1e-2 * tol
         if same_neuron:
+            wmax = 0.0
             for j in range(W.shape[1]):
-                if abs(sc * W[tc, j] - so * W[to, j]) > 1e-12 * (1.0 + abs(W[tc, j])):
+                wmax = max(wmax, abs(W[tc, j]))
+            for j in range(W.shape[1]):
+                if abs(sc * W[tc, j] - so * W[to, j]) > 1e-12 * wmax:
                     same_neuron = False
                     break
         if same_neuron:
@@ -361,11 +380,15 @@ def _same_column(X, W, b, depth3: bool, per: int, c: np.int64, o: np.int64, tol:
 
 @nb.njit(cache=True, parallel=True)
 def representatives(X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool, h: np.ndarray,
-                    g: np.ndarray, order: np.ndarray, nz: np.ndarray, tol: float) -> np.ndarray:
+                    g: np.ndarray, order: np.ndarray, nz: np.ndarray, ref: np.ndarray, rel: float) -> np.ndarray:
     """For every candidate column, the lowest index of the group of equal columns (-2 if zero).
 
-    Columns are equal when every entry differs by at most ``tol``; such columns have hashes
-    within ``tol * n`` (the hash weights lie in ``[0.5, 1)``), so each column is compared
+    Columns ``c, o`` are equal when every entry differs by at most
+    ``tol = rel * min(ref[c], ref[o])``, ``ref`` the largest preactivation ``max_i |x_i.w + b|``
+    of the column's neuron (so the merge does not depend on the data scale, nor on how
+    differently the neurons are scaled, and rounding noise of a neuron is judged at its own
+    scale); such columns have hashes within ``tol * n <= n rel ref[c]`` (the hash weights lie
+    in ``[0.5, 1)``), so each column is compared
     only with the short window before it in hash order, and only when the second hash ``g``
     agrees too.  Equal signed neurons settle a comparison in ``O(d)``; otherwise entries are
     recomputed on the fly, so ``K`` need not exist.  The window scans run in parallel; the
@@ -374,18 +397,18 @@ def representatives(X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool, h
     """
     p = order.shape[0]
     n = X.shape[0]
-    per = 4 * n if depth3 else 2
-    htol = tol * n
     link = np.empty(p, dtype=np.int64)  # by position in hash order
     for pos in nb.prange(p):
         c = order[pos]
         link[pos] = pos
         if not nz[c]:
             continue
+        htol = n * rel * ref[c]
         q = pos - 1
         while q >= 0 and h[c] - h[order[q]] <= htol:
             o = order[q]
-            if nz[o] and abs(g[c] - g[o]) <= htol and _same_column(X, W, b, depth3, per, c, o, tol):
+            if nz[o] and abs(g[c] - g[o]) <= htol and _same_column(X, W, b, depth3, c, o,
+                                                                    rel * min(ref[c], ref[o])):
                 link[pos] = q
             q -= 1
     root = np.empty(p, dtype=np.int64)
@@ -406,9 +429,8 @@ def fill_columns(X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool, cols
                  K: np.ndarray) -> None:
     """Write the candidate columns ``cols`` into the Fortran-ordered ``K`` (one pass, no temporaries)."""
     n = X.shape[0]
-    per = 4 * n if depth3 else 2
     for q in nb.prange(cols.shape[0]):
-        t, sgn, t0, outer = _column_params(X, W, b, cols[q], per, depth3)
+        t, sgn, t0, outer = _column_params(X, W, b, cols[q], depth3)
         for i in range(n):
             K[i, q] = _entry(X, W, b, t, sgn, t0, outer, i)
 
@@ -435,13 +457,11 @@ def column_params(X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool, col
     The same parameters :func:`fill_columns` evaluates (see ``_column_params``), for the
     streamed dictionary's per-column metadata.
     """
-    n = X.shape[0]
-    per = 4 * n if depth3 else 2
     N = cols.shape[0]
     t = np.empty(N, dtype=np.int64)
     sgn = np.empty(N)
     thr = np.empty(N)
     outer = np.empty(N)
     for q in nb.prange(N):
-        t[q], sgn[q], thr[q], outer[q] = _column_params(X, W, b, cols[q], per, depth3)
+        t[q], sgn[q], thr[q], outer[q] = _column_params(X, W, b, cols[q], depth3)
     return t, sgn, thr, outer

@@ -18,7 +18,9 @@ import numba as nb
 import numpy as np
 
 from ..algebra.combinations import unrank_one
-from ._kernels import MODE_AFFINE, MODE_ANCHORED, MODE_PLAIN, SNAP, _find_anchor, neuron_of_subset
+from ._kernels import SNAP, _find_anchor, neuron_of_subset
+from .families import MODE_AFFINE, MODE_ANCHORED, MODE_PLAIN
+from .layout import encode_column, layout_per
 
 #: candidates per parallel work item inside one kernel call
 BLOCK = 64
@@ -164,7 +166,7 @@ def _depth3_scores(z: np.ndarray, theta: np.ndarray, out: np.ndarray, base: np.i
         first_zero = True
         for j0 in range(n):
             t0 = u[j0]
-            col = base + so * 2 * n + 2 * j0
+            col = base + encode_column(0, 1 - 2 * so, j0, 1, n, True)  # K1 at col, K2 at col + 1
             if t0 == 0.0:
                 if not first_zero:
                     out[col] = 0.0
@@ -186,7 +188,8 @@ def _depth3_scores(z: np.ndarray, theta: np.ndarray, out: np.ndarray, base: np.i
 @nb.njit(cache=True, parallel=True)
 def price_block(start: np.int64, count: np.int64, ids: np.ndarray, offsets: np.ndarray, m: int, P: np.ndarray,
                 is_sample: np.ndarray, anchors: np.ndarray, mode: int, pnorm: int, T: np.ndarray, rtol: float,
-                ZT: np.ndarray, ZT4: np.ndarray, theta: np.ndarray, depth3: bool, out: np.ndarray) -> None:
+                fexp: np.ndarray, row_exp: np.ndarray, ZT: np.ndarray, ZT4: np.ndarray, theta: np.ndarray,
+                depth3: bool, out: np.ndarray) -> None:
     """Scores of the candidates at positions ``start .. start+count-1`` into ``out``.
 
     Position ``t`` is candidate rank ``t`` when ``ids`` is empty, else ``ids[t]`` (sampled
@@ -199,7 +202,7 @@ def price_block(start: np.int64, count: np.int64, ids: np.ndarray, offsets: np.n
     """
     dr, n = ZT.shape
     C = theta.shape[1]
-    per = 4 * n if depth3 else 2
+    per = layout_per(n, depth3)
     k = m + 1 if mode == MODE_AFFINE else m
     sampled = ids.shape[0] > 0
     nblk = (count + BLOCK - 1) // BLOCK
@@ -243,11 +246,14 @@ def price_block(start: np.int64, count: np.int64, ids: np.ndarray, offsets: np.n
             base = np.int64(t) * per
             # literal (mode, pnorm) for the common families: constant-folded branches, ~40% faster
             if mode == MODE_PLAIN and pnorm == 1:
-                nrm, b = neuron_of_subset(sub, a, m, P, is_sample, anchors, MODE_PLAIN, 1, rtol, A, cw, w)
+                nrm, b = neuron_of_subset(sub, a, m, P, is_sample, anchors, MODE_PLAIN, 1, rtol, fexp, row_exp,
+                                          A, cw, w)
             elif mode == MODE_ANCHORED and pnorm == 1:
-                nrm, b = neuron_of_subset(sub, a, m, P, is_sample, anchors, MODE_ANCHORED, 1, rtol, A, cw, w)
+                nrm, b = neuron_of_subset(sub, a, m, P, is_sample, anchors, MODE_ANCHORED, 1, rtol, fexp, row_exp,
+                                          A, cw, w)
             else:
-                nrm, b = neuron_of_subset(sub, a, m, P, is_sample, anchors, mode, pnorm, rtol, A, cw, w)
+                nrm, b = neuron_of_subset(sub, a, m, P, is_sample, anchors, mode, pnorm, rtol, fexp, row_exp,
+                                          A, cw, w)
             if nrm == 0.0:
                 for q in range(per):
                     out[base + q] = 0.0

@@ -1,6 +1,6 @@
 """The registry of dictionary families: ``(reg, bias, depth)`` -> how candidates are generated.
 
-Each family fixes (THEORY.md section 4):
+Each family fixes (docs/conventions.md, "Dictionaries"):
 
 * the generator *pool* (samples, basis vectors ``e_k``, differences ``x_i - x_j``),
 * the subset size and how a subset's rows become the ``d-1`` vectors of a cross product,
@@ -25,7 +25,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._kernels import MODE_AFFINE, MODE_ANCHORED, MODE_BIAS_ONLY, MODE_PLAIN
+from .layout import Layout
+
+#: how the rows of a candidate's subset are formed from the pool (the kernels import these)
+MODE_PLAIN = 0  # rows are pool vectors; b = 0
+MODE_ANCHORED = 1  # sample entries minus the anchor sample; b = -w . x_anchor
+MODE_AFFINE = 2  # subset of m+1 pool points: rows p_i - p_last; b = -w . p_last
+MODE_BIAS_ONLY = 3  # rows are pool vectors; b = -w . x_anchor (Thm 13)
 
 #: pool entry kinds
 POOL_SAMPLE = 0
@@ -35,31 +41,47 @@ POOL_DIFFERENCE = 2
 
 @dataclass(frozen=True)
 class Family:
-    """How one ``(reg, bias, depth)`` setting generates its candidate neurons."""
+    """How one ``(reg, bias, depth)`` setting generates its candidate neurons.
 
-    key: tuple[str, bool, int]
+    ``mode`` is one of the ``MODE_*`` constants above (how a subset's rows are formed),
+    ``pnorm`` the norm that normalises the cross product, ``reduce_rank`` builds in the
+    (affine) row space and maps back (p=2, Lemma 23), the ``pool_*`` flags choose the generator
+    pool, ``anchored`` gives one candidate set per anchor sample.  The theorem a dictionary
+    cites is ``theorem_d1`` for ``d = 1`` (when set), ``theorem_d2`` for ``d = 2`` and
+    ``theorem_general`` otherwise.
+    """
+
+    reg: str
+    bias: bool
+    depth: int
     mode: int
     pnorm: int
-    reduce_rank: bool  # build in the (affine) row space and map back (p=2, Lemma 23)
+    reduce_rank: bool
     pool_samples: bool
     pool_differences: bool
     pool_basis: bool
-    anchored: bool  # one candidate set per anchor sample
-    depth: int
+    anchored: bool
+    theorem_d2: str
+    theorem_general: str
+    theorem_d1: str | None = None
+
+    @property
+    def key(self) -> tuple[str, bool, int]:
+        return (self.reg, self.bias, self.depth)
 
     def theorem(self, d: int) -> str:
-        reg, bias, depth = self.key
-        if depth == 3:
-            return "Thm 13" if bias else "Thm 12"
-        if d == 1 and bias:
-            return "Thm 1"
-        if reg == "l1":
-            if bias:
-                return "Thm 16" if d == 2 else "Thm 16 (general d, THEORY.md 4)"
-            return "Thm 2" if d == 2 else "Thm 4"
-        if bias:
-            return "Thm 3" if d == 2 else "Thm 5"
-        return "Thm 15" if d == 2 else "Thm 17"
+        """The theorem behind the family's dictionary for data in ``R^d``."""
+        if d == 1 and self.theorem_d1 is not None:
+            return self.theorem_d1
+        return self.theorem_d2 if d == 2 else self.theorem_general
+
+    def is_exact(self, dr: int) -> bool:
+        """Whether the Lasso over the dictionary is the network problem itself (p=1, or ``dr = 1``)."""
+        return self.pnorm == 1 or dr == 1
+
+    def layout(self, n: int) -> Layout:
+        """The column layout for ``n`` training samples (see :mod:`.layout`)."""
+        return Layout(self.depth, int(n))
 
     def subset_size(self, dr: int) -> int:
         """Number of pool entries per candidate for vectors in ``R^dr``."""
@@ -92,18 +114,36 @@ class Family:
         return np.concatenate([[0], np.cumsum(np.array(counts, dtype=object))]).astype(object)
 
     def fit_intercept(self) -> bool:
-        _, bias, depth = self.key
-        return bool(bias or depth == 3)
+        """A free, unpenalised output intercept: every biased and every depth-3 family."""
+        return bool(self.bias or self.depth == 3)
 
 
-FAMILIES: dict[tuple[str, bool, int], Family] = {
-    ("l1", False, 2): Family(("l1", False, 2), MODE_PLAIN, 1, False, True, False, True, False, 2),
-    ("l1", True, 2): Family(("l1", True, 2), MODE_ANCHORED, 1, False, True, False, True, True, 2),
-    ("l2", False, 2): Family(("l2", False, 2), MODE_PLAIN, 2, True, True, False, False, False, 2),
-    ("l2", True, 2): Family(("l2", True, 2), MODE_AFFINE, 2, True, True, False, False, False, 2),
-    ("l1", False, 3): Family(("l1", False, 3), MODE_PLAIN, 1, False, True, True, True, False, 3),
-    ("l1", True, 3): Family(("l1", True, 3), MODE_BIAS_ONLY, 1, False, False, True, True, True, 3),
-}
+#: the registry; general-d Thm 16 is derived (docs/conventions.md, "Dictionaries")
+FAMILIES: dict[tuple[str, bool, int], Family] = {f.key: f for f in (
+    Family(reg="l1", bias=False, depth=2, mode=MODE_PLAIN, pnorm=1, reduce_rank=False, pool_samples=True,
+           pool_differences=False, pool_basis=True, anchored=False,
+           theorem_d2="Thm 2", theorem_general="Thm 4"),
+    Family(reg="l1", bias=True, depth=2, mode=MODE_ANCHORED, pnorm=1, reduce_rank=False, pool_samples=True,
+           pool_differences=False, pool_basis=True, anchored=True,
+           theorem_d1="Thm 1", theorem_d2="Thm 16", theorem_general="Thm 16 (general d)"),
+    Family(reg="l2", bias=False, depth=2, mode=MODE_PLAIN, pnorm=2, reduce_rank=True, pool_samples=True,
+           pool_differences=False, pool_basis=False, anchored=False,
+           theorem_d2="Thm 15", theorem_general="Thm 17"),
+    Family(reg="l2", bias=True, depth=2, mode=MODE_AFFINE, pnorm=2, reduce_rank=True, pool_samples=True,
+           pool_differences=False, pool_basis=False, anchored=False,
+           theorem_d1="Thm 1", theorem_d2="Thm 3", theorem_general="Thm 5"),
+    Family(reg="l1", bias=False, depth=3, mode=MODE_PLAIN, pnorm=1, reduce_rank=False, pool_samples=True,
+           pool_differences=True, pool_basis=True, anchored=False,
+           theorem_d2="Thm 12", theorem_general="Thm 12"),
+    Family(reg="l1", bias=True, depth=3, mode=MODE_BIAS_ONLY, pnorm=1, reduce_rank=False, pool_samples=False,
+           pool_differences=True, pool_basis=True, anchored=True,
+           theorem_d2="Thm 13", theorem_general="Thm 13"),
+)}
+
+
+#: the settings the registry offers (validation reads these, not a hand-written list)
+REGS: tuple[str, ...] = tuple(sorted({f.reg for f in FAMILIES.values()}))
+DEPTHS: tuple[int, ...] = tuple(sorted({f.depth for f in FAMILIES.values()}))
 
 
 def get_family(reg: str, bias: bool, depth: int) -> Family:
@@ -111,10 +151,8 @@ def get_family(reg: str, bias: bool, depth: int) -> Family:
     try:
         return FAMILIES[(reg, bool(bias), depth)]
     except KeyError:
-        raise ValueError(
-            f"no dictionary for reg={reg!r}, bias={bias!r}, depth={depth!r}; depth=3 exists for "
-            "reg='l1' only (Theorems 12, 13)"
-        ) from None
+        have = ", ".join(f"(reg={r!r}, bias={b}, depth={k})" for r, b, k in FAMILIES)
+        raise ValueError(f"no dictionary for reg={reg!r}, bias={bias!r}, depth={depth!r}; registered: {have}") from None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ Generator kinds:
 
 * ``sample``      — a training sample ``x_i``;
 * ``difference``  — ``x_i - x_j``;
-* ``basis``       — a standard basis vector ``e_k`` (the p=1 augmentation, THEORY.md G3);
+* ``basis``       — a standard basis vector ``e_k`` (the p=1 augmentation, docs/conventions.md "Dictionaries");
 * ``anchor``      — the sample ``x_a`` the neuron's breakline passes through (``b = -w.x_a``);
 * ``level``       — depth 3: the sample ``x_j0`` whose first-layer activation is the
   second-layer threshold.
@@ -22,8 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._kernels import MODE_AFFINE, MODE_ANCHORED
-from .families import POOL_BASIS, POOL_DIFFERENCE, Family, Pool
+from .families import MODE_AFFINE, MODE_ANCHORED, POOL_BASIS, POOL_DIFFERENCE, Family, Pool
 
 __all__ = ["Generator", "Provenance", "ProvenanceTable"]
 
@@ -127,10 +126,6 @@ class ProvenanceTable(Sequence):
     def __iter__(self) -> Iterator[Provenance]:
         for j in range(len(self)):
             yield self._record(j)
-
-    def samples(self, j: int) -> tuple[int, ...]:
-        """Training-row indices that define column ``j``."""
-        return self[j].samples
 
     def _generator(self, q: int, anchor: int | None) -> Generator:
         kind = int(self.pool_kind[q])

@@ -2,12 +2,12 @@
 
 A dictionary has ``2 * C(pool, d-1)`` candidate columns (times ``n`` anchors, or ``4 n``
 levels for depth 3): about ``4e7`` for ``n = 500, d = 4``, 160 GB as a dense matrix.  The
-Lasso optimum uses at most ``n + 1`` of them (THEORY.md section 4), so the solver needs only
+Lasso optimum uses at most ``n + 1`` of them (Carathéodory), so the solver needs only
 
 * the columns of a small working set, computed on demand (``columns(idx)``), and
 * the top violators ``|K_j^T theta| > threshold`` and the maximum score over *all* columns
   (``violators(theta, k, threshold)``), computed by one streamed pass over the candidate
-  ranks in chunks (THEORY.md section 5: that maximum certifies the whole dictionary).
+  ranks in chunks (docs/conventions.md, "Certificates": that maximum certifies the whole dictionary).
 
 :class:`StreamedDictionary` is that column source.  Its column indices are global: column
 ``j`` is candidate ``j // per`` (rank in the combinatorial number system, or, for a sampled
@@ -34,16 +34,18 @@ import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numba as nb
 import numpy as np
 
-from .._validation import as_float_array, check_positive_int
+from .._validation import check_positive_int
 from ..algebra.products import DEFAULT_RTOL
 from ._kernels import column_params, fill_columns
 from ._pricing import price_block
-from .build import APPROXIMATE, Setup, _check_generator, prepare
+from .base import WedgeDictionary
 from .provenance import Provenance, ProvenanceTable, lazy_getitem
+from .setup import SamplingPlan, Setup, _check_generator, prepare
 
 __all__ = ["PricingSpec", "ScanResult", "LocalPricer", "StreamedDictionary", "streamed_dictionary", "scan_range"]
 
@@ -70,6 +72,8 @@ class PricingSpec:
     pnorm: int
     T: np.ndarray
     rtol: float
+    fexp: np.ndarray
+    row_exp: np.ndarray
     ZT: np.ndarray
     ZT4: np.ndarray
     depth3: bool
@@ -87,7 +91,8 @@ class PricingSpec:
             out = np.empty(count * self.per)
         kern = price_block if parallel else _price_block_serial
         kern(np.int64(start), np.int64(count), self.ids, self.offsets, self.m, self.P, self.is_sample, self.anchors,
-             self.mode, self.pnorm, self.T, self.rtol, self.ZT, self.ZT4, theta, self.depth3, out)
+             self.mode, self.pnorm, self.T, self.rtol, self.fexp, self.row_exp, self.ZT, self.ZT4, theta, self.depth3,
+             out)
         return out
 
 
@@ -275,18 +280,16 @@ class _StreamedProvenance(Sequence):
         return [dataclasses.replace(t[q], column=int(j)) for q, j in enumerate(idx)]
 
 
-class StreamedDictionary:
+class StreamedDictionary(WedgeDictionary):
     """An implicit wedge dictionary: the column-source protocol without materialising ``K``.
 
-    Build with :func:`streamed_dictionary`.  Solver protocol: ``n_columns``,
-    ``columns(idx)``, ``violators(theta, k, threshold, exclude)`` (one streamed pass; repeated
-    queries with the same ``theta`` are served from the pass's cache) and ``price(theta)``
-    (every score, ``O(n_columns)`` memory: small problems only).  Network protocol:
-    ``weights[idx]``, ``biases[idx]``, ``outer_sign[idx]``, ``thresholds[idx]``,
+    Build with :func:`streamed_dictionary` (or :meth:`~wedgenet.dictionaries.Dictionary.full`).
+    Solver protocol: ``n_columns``, ``columns(idx)``, ``violators(theta, k, threshold, exclude)``
+    (one streamed pass; repeated queries with the same ``theta`` are served from the pass's
+    cache) and ``price(theta)`` (every score, ``O(n_columns)`` memory: small problems only).
+    Network protocol: ``weights[idx]``, ``biases[idx]``, ``outer_sign[idx]``, ``thresholds[idx]``,
     ``normalisers[idx]`` and ``provenance[j]`` computed for the requested columns, plus the
-    metadata of :class:`~wedgenet.dictionaries.Dictionary` (``reg``, ``bias``, ``depth``,
-    ``theorem``, ``exact``, ``approximation``, ``fit_intercept``, ``rank``, ``n_candidates``,
-    ``n_candidates_total``, ``sampled``, ``shape``).
+    metadata of :class:`~.base.WedgeDictionary` read from ``setup`` and ``plan``.
 
     Attributes
     ----------
@@ -300,31 +303,24 @@ class StreamedDictionary:
         Full passes run so far (cache hits excluded).
     """
 
-    streamed = True
+    streamed: ClassVar[bool] = True
 
-    def __init__(self, setup: Setup, ids: np.ndarray | None, *, reg: str, bias: bool, depth: int,
-                 chunk_size: int | None = None, pricer=None, verbose: bool = False) -> None:
+    def __init__(self, setup: Setup, plan: SamplingPlan, *, chunk_size: int | None = None, pricer=None,
+                 verbose: bool = False) -> None:
         S = setup
+        if plan.sampled and plan.ids is None:
+            raise ValueError("a streamed dictionary needs candidate ranks (the pool exceeds the int64 rank range)")
         self.setup = S
-        self.reg, self.bias, self.depth = reg, bool(bias), int(depth)
-        self.theorem = S.theorem
-        self.exact = S.exact
-        self.approximation = "exact" if S.exact else APPROXIMATE
-        self.fit_intercept = S.family.fit_intercept()
-        self.rank = int(S.rank)
-        self.sampled = ids is not None
-        self.ids = np.zeros(0, dtype=np.int64) if ids is None else np.ascontiguousarray(ids, dtype=np.int64)
-        n_pos = int(self.ids.size) if self.sampled else int(S.total)
-        self.n_candidates = n_pos
-        self.n_candidates_total = int(S.total)
-        self.per = int(S.per)
-        self.n_columns = n_pos * self.per
+        self.plan = plan
+        self.ids = np.zeros(0, dtype=np.int64) if plan.ids is None else np.ascontiguousarray(plan.ids, dtype=np.int64)
+        self.per = S.per
+        n_pos = int(plan.n_pick)
         self.spec = PricingSpec(
             ids=self.ids, offsets=S.offsets64, m=int(S.m), P=S.pool.vectors, is_sample=(S.pool.kind == 0),
             anchors=S.anchors if S.anchors is not None else np.zeros((1, max(S.dr, 1))), mode=int(S.family.mode),
             pnorm=int(S.family.pnorm), T=S.T if S.T is not None else np.ones((1, 1), dtype=np.int64),
-            rtol=float(S.rtol), ZT=np.ascontiguousarray(S.Z.T), ZT4=_pad4(S.Z.T), depth3=S.family.depth == 3,
-            per=self.per, n_positions=n_pos)
+            rtol=float(S.rtol), fexp=S.fexp, row_exp=S.row_exp, ZT=np.ascontiguousarray(S.Z.T), ZT4=_pad4(S.Z.T),
+            depth3=S.family.depth == 3, per=self.per, n_positions=n_pos)
         self.chunk_size = int(chunk_size) if chunk_size else max(1, CHUNK_COLUMNS // self.per)
         self.pricer = pricer if pricer is not None else LocalPricer()
         self.verbose = bool(verbose)
@@ -337,31 +333,21 @@ class StreamedDictionary:
         self.normalisers = _ColumnView(self, "normalisers")
         self.provenance = _StreamedProvenance(self)
 
+    @property
+    def n_columns(self) -> int:
+        return self.spec.n_columns
+
     # ------------------------------------------------------------------ shape and metadata
-    @property
-    def n_samples(self) -> int:
-        return int(self.setup.n)
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (self.n_samples, self.n_columns)
-
     def __repr__(self) -> str:
-        kind = "exact" if self.exact else "approximate (1/(1-eps))"
-        extra = f", sampled {self.n_candidates:,} of {self.n_candidates_total:,} candidates" if self.sampled else ""
-        return (f"StreamedDictionary(n={self.n_samples}, p={self.n_columns:,} (not materialised), reg={self.reg!r}, "
-                f"bias={self.bias}, depth={self.depth}, {self.theorem}, {kind}, intercept={self.fit_intercept}"
-                f"{extra}, pricer={self.pricer.name!r})")
-
-    def describe(self, j: int) -> str:
-        return self.provenance[j].expression
+        return (f"StreamedDictionary(n={self.n_samples}, p={self.n_columns:,} (not materialised), {self._kind()}, "
+                f"pricer={self.pricer.name!r})")
 
     def full(self) -> StreamedDictionary:
         """The unsampled dictionary over the same data (every candidate), sharing the setup."""
         if not self.sampled:
             return self
-        return StreamedDictionary(self.setup, None, reg=self.reg, bias=self.bias, depth=self.depth,
-                                  chunk_size=self.chunk_size, pricer=self.pricer, verbose=self.verbose)
+        return StreamedDictionary(self.setup, SamplingPlan(False, self.setup.total, None), chunk_size=self.chunk_size,
+                                  pricer=self.pricer, verbose=self.verbose)
 
     def global_columns(self, idx) -> np.ndarray:
         """Column indices of :meth:`full` for columns ``idx`` of this (possibly sampled) dictionary."""
@@ -377,7 +363,7 @@ class StreamedDictionary:
             raise IndexError(f"column indices must lie in [0, {self.n_columns})")
         return idx
 
-    def _neurons(self, idx: np.ndarray):
+    def _neurons(self, idx: np.ndarray, data: bool = True):
         pos = idx // self.per
         within = idx - pos * self.per
         upos, inv = np.unique(pos, return_inverse=True)
@@ -389,7 +375,7 @@ class StreamedDictionary:
         else:
             subsets, anchors = self.setup.unrank(g)
             W_r, b_r, norms = self.setup.neurons(subsets, anchors)
-        W, b = self.setup.to_data_coordinates(W_r, b_r)
+        W, b = self.setup.to_data_coordinates(W_r, b_r) if data else (W_r, b_r)
         local = inv.astype(np.int64).ravel() * self.per + within
         return W, b, norms, subsets, anchors, inv.ravel(), local, within
 
@@ -397,13 +383,10 @@ class StreamedDictionary:
         """Generator neuron, depth-3 unit, normaliser and provenance arrays of columns ``idx``."""
         idx = self._check_idx(idx)
         S = self.setup
-        W, b, norms, subsets, anchors, inv, local, within = self._neurons(idx)
-        _, sgn, thr, outer = column_params(S.X, W, b, S.family.depth == 3, local)
-        n = S.n
-        if S.family.depth == 3:
-            level = ((within % (2 * n)) // 2).astype(np.int64)
-        else:
-            level = np.full(idx.size, -1, dtype=np.int64)
+        W_r, b_r, norms, subsets, anchors, inv, local, within = self._neurons(idx, data=False)
+        W, b = S.to_data_coordinates(W_r, b_r)
+        _, sgn, thr, outer = column_params(*S.kernel_coordinates(W_r, b_r), S.family.depth == 3, local)
+        level = self.layout.decode(within).level  # ``within`` is the column of candidate 0
         return {
             "weights": W[inv] * sgn[:, None],
             "biases": b[inv] * sgn,
@@ -425,18 +408,15 @@ class StreamedDictionary:
         K = np.empty((S.n, idx.size), order="F")
         if idx.size == 0:
             return K
-        W, b, _, _, _, _, local, _ = self._neurons(idx)
-        fill_columns(S.X, W, b, S.family.depth == 3, local, K)
+        W_r, b_r, _, _, _, _, local, _ = self._neurons(idx, data=False)
+        fill_columns(*S.kernel_coordinates(W_r, b_r), S.family.depth == 3, local, K)
         return K
 
-    def transform(self, X, idx) -> np.ndarray:
-        """Columns ``idx`` evaluated on new data ``X`` (shape ``(m, d)`` -> ``(m, len(idx))``)."""
-        Xa = as_float_array("X", X, ndim=2)
+    def _unit(self, idx: np.ndarray):
+        if idx.size == 0:
+            return np.zeros((0, self.n_features)), np.zeros(0), np.zeros(0), np.zeros(0)
         info = self.column_info(idx)
-        Z = np.maximum(Xa @ info["weights"].T + info["biases"], 0.0)
-        if self.depth == 3:
-            Z = np.maximum(info["outer_sign"] * (Z - info["thresholds"]), 0.0)
-        return Z
+        return info["weights"], info["biases"], info["outer_sign"], info["thresholds"]
 
     # ------------------------------------------------------------------ pricing
     def violators(self, theta, k: int, threshold: float, exclude: np.ndarray | None = None
@@ -501,10 +481,6 @@ class StreamedDictionary:
             self.spec.price(s, e - s, th, out[s * self.per: e * self.per])
         return out
 
-    def max_violation(self, theta) -> float:
-        """``max_j |K_j^T theta|`` over every column (one streamed pass)."""
-        return self.violators(theta, 0, math.inf)[2]
-
 
 def streamed_dictionary(
     X,
@@ -539,9 +515,4 @@ def streamed_dictionary(
     if chunk_size is not None:
         chunk_size = check_positive_int("chunk_size", chunk_size)
     rng = _check_generator(random_state)
-    ids = None
-    if S.total > 0 and max_columns is not None and S.total * S.per > max_columns:
-        n_pick = max(1, max_columns // S.per)
-        ids = np.sort(rng.choice(S.total, size=n_pick, replace=False)).astype(np.int64)
-    return StreamedDictionary(S, ids, reg=reg, bias=bool(bias), depth=int(depth), chunk_size=chunk_size,
-                              pricer=pricer, verbose=verbose)
+    return StreamedDictionary(S, S.draw(max_columns, rng), chunk_size=chunk_size, pricer=pricer, verbose=verbose)

@@ -3,7 +3,7 @@
 The hyperplane-arrangement convex program of Pilanci & Ergen (2020), "Neural Networks are Convex
 Regularizers", eq. (8): complete enumeration of the activation patterns, the convex program
 (solved by cvxpy + Clarabel), and the optimal network rebuilt from its solution.  Conventions
-follow THEORY.md: the network penalty is ``(lam/2) sum_j (||w_j||_p^2 + a_j^2)``, hidden biases and
+follow docs/conventions.md: the network penalty is ``(lam/2) sum_j (||w_j||_p^2 + a_j^2)``, hidden biases and
 the output intercept are unpenalised, and ``bias=False`` means neither is present.
 """
 

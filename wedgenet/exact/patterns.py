@@ -24,7 +24,7 @@ Algorithm (vertex rays plus local completion; complete by construction)
    negation.  For ``r = 1`` the two chambers are the two half-lines.
 
 The number of chambers of ``h`` distinct hyperplanes of rank ``r`` is at most
-``2 * sum_{k<r} C(h-1, k)`` (THEORY.md erratum G2), with equality in general position.
+``2 * sum_{k<r} C(h-1, k)`` (erratum G2, docs/conventions.md#g2), with equality in general position.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def max_pattern_count(n, r) -> int:
     """Upper bound ``2 * sum_{k=0}^{r-1} C(n-1, k)`` on the number of activation patterns.
 
     ``n`` is the number of (distinct, nonzero) rows and ``r`` their rank.  The bound is attained
-    when the rows are in general position (THEORY.md erratum G2; the Watanabe essay's ``C(n, k)``
+    when the rows are in general position (erratum G2, docs/conventions.md#g2; the Watanabe essay's ``C(n, k)``
     is wrong).  ``r = 0`` gives 1 (the single all-ones pattern of the zero arrangement).
     """
     n = check_positive_int("n", n, minimum=0)

@@ -1,6 +1,6 @@
 """The exact convex program for two-layer ReLU networks (Pilanci & Ergen 2020, eq. 8).
 
-Non-convex training problem (THEORY.md section 3; the penalty carries the factor ``lam/2``)::
+Non-convex training problem (docs/conventions.md#objective; the penalty carries the factor ``lam/2``)::
 
     min  0.5 * ||f(X) - y||^2 + (lam/2) * sum_j (||w_j||_p^2 + a_j^2),
     f(x) = sum_j a_j (w_j . x + b_j)_+ + t,
@@ -91,7 +91,7 @@ def network_objective(X, y, W1, b1, W2, b2, lam, reg="l1") -> float:
     """Non-convex objective ``0.5 ||f(X) - y||^2 + (lam/2) sum_j (||W1[j]||_p^2 + W2[j]^2)``.
 
     ``f(x) = sum_j W2[j] (W1[j] . x + b1[j])_+ + b2``; hidden biases ``b1`` and the intercept
-    ``b2`` are not penalised (THEORY.md section 3).  ``reg`` selects ``p``: "l1" or "l2".
+    ``b2`` are not penalised (docs/conventions.md#objective).  ``reg`` selects ``p``: "l1" or "l2".
     """
     X, W1, b1, W2, b2 = _validate_network(X, W1, b1, W2, b2)
     y = as_float_array("y", y, ndim=1)
@@ -178,7 +178,7 @@ def solve_exact(
     over all activation patterns ``D_i`` of ``Xa = X`` (``bias=False``: no hidden biases, no
     intercept ``t``) or ``Xa = [X, 1]`` (``bias=True``: unpenalised hidden biases and a free
     intercept ``t``).  Its value equals the minimum of the non-convex objective
-    ``0.5||f(X) - y||^2 + (lam/2) sum_j (||w_j||_p^2 + a_j^2)`` (THEORY.md section 3: the network
+    ``0.5||f(X) - y||^2 + (lam/2) sum_j (||w_j||_p^2 + a_j^2)`` (docs/conventions.md#objective: the network
     penalty carries ``lam/2``, the convex one ``lam``).
 
     The network is rebuilt as in Pilanci & Ergen, Theorem 1: each nonzero ``v_i`` gives the neuron
@@ -186,7 +186,7 @@ def solve_exact(
     when ``bias=True``), each nonzero ``w_i`` the same with ``-sqrt(...)``.  Neurons whose weight
     part vanishes are constant and are folded into ``t``.  Solver-noise neurons are pruned,
     positively colinear neurons (one neuron split over adjacent patterns) are merged, and
-    Caratheodory pruning (THEORY.md G8) leaves at most ``n + 1`` neurons; each step is kept only if
+    Caratheodory pruning (docs/conventions.md#g8) leaves at most ``n + 1`` neurons; each step is kept only if
     the network objective rises by at most ``1e-9`` relative.
 
     Parameters
@@ -297,7 +297,7 @@ def _reconstruct(Xa, y, Uv, sgn, lam, d, reg, bias, t):
        over all patterns adjacent to its hyperplane) are merged by adding their vectors, which is
        exact for colinear vectors (Remark 3.1); the merge is kept only if the objective does not
        rise by more than ``_PRUNE_RTOL``.
-    4. Caratheodory pruning (THEORY.md erratum G8): while the neuron outputs and the all-ones row
+    4. Caratheodory pruning (erratum G8, docs/conventions.md#g8): while the neuron outputs and the all-ones row
        are linearly dependent, move the scales along a null direction (output and penalty
        unchanged) until one neuron vanishes.  At most ``n + 1`` neurons remain.
     """

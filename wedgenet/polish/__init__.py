@@ -5,6 +5,7 @@ Modules: :mod:`.selection` (nearest samples, batched cross products, rank-defici
 ``nn.Sequential`` and numpy weights, Conv2d unfolding), :mod:`.report`.
 """
 
+from .. import _cache  # noqa: F401  (first: numba caches the kernels below in the user cache, not site-packages)
 from .api import polish
 from .report import LayerReport, NeuronReport, PolishReport
 from .selection import polish_weights

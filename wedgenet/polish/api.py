@@ -151,7 +151,7 @@ def polish(model: Any, X: Any, y: Any = None, *, layers: Any = "first", refit: b
            verbose: bool = False) -> tuple[Any, PolishReport]:
     """Polish a trained ReLU network: every neuron becomes a cross product of training samples.
 
-    For each neuron ``w`` of a polished layer (paper section 4.1; THEORY.md section 6):
+    For each neuron ``w`` of a polished layer (paper section 4.1; docs/conventions.md#polishing):
 
     1. ``|x_i . w + b| / ||w||`` for every sample, as one matrix product for the whole layer;
     2. the ``r-1`` nearest samples, ``r`` the rank of the samples (with the column of ones when the

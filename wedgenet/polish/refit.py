@@ -1,4 +1,4 @@
-"""Convex refit of the output layer and rebalancing of the scales (THEORY.md section 3).
+"""Convex refit of the output layer and rebalancing of the scales (docs/conventions.md#objective).
 
 **The refit is a Lasso.**  Fix the last hidden layer up to a positive scale per neuron: neuron
 ``j`` is ``s_j (u_j . h + beta_j)_+`` with the polished ``(u_j, beta_j)`` and free ``s_j > 0``

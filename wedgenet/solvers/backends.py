@@ -1,7 +1,7 @@
 """Solver back-ends behind one interface, registered by name.
 
 ``solve(problem, tol=..., max_iter=..., verbose=...) -> SolverResult``; every result carries a
-certificate computed by pricing *every* column of the problem (THEORY.md section 5).
+certificate computed by pricing *every* column of the problem (docs/conventions.md#certificate).
 
 * ``"working_set"`` (default, ``"auto"``): column generation.  Solve the small restricted
   problem on a working set of columns with a restricted solver (the exact active-set method
@@ -22,7 +22,6 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
 from .base import LassoProblem, SolverResult, certify, certify_and_price
 from .inner import CvxpyClarabel, SklearnCD, inner_solver_for
@@ -78,6 +77,8 @@ def _warn_if_not_converged(res: SolverResult, tol: float, stalled: str | None = 
     """``ConvergenceWarning`` for an uncertified result; ``stalled`` says why the solve stopped early
     (otherwise it ran out of iterations)."""
     if not res.converged:
+        from sklearn.exceptions import ConvergenceWarning  # lazy: scikit-learn costs ~1 s to import
+
         if stalled is None:
             advice = "raise max_iter or loosen tol"
         else:

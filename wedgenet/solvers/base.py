@@ -18,7 +18,7 @@ same pass that hands the working set its new columns), so a source never has to 
 ``k`` best.  They do not know which theorem built the columns.  :func:`dense_violators`
 implements ``violators`` for an explicit matrix.
 
-The problem is the Lasso of THEORY.md section 3,
+The problem is the Lasso of docs/conventions.md#objective,
 
     P(z, t) = L(K z + 1 t; y) + lam * R(z),   R = ||z||_1 or sum_j ||Z_j||_2 (vector output),
 

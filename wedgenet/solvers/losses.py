@@ -6,7 +6,7 @@ For a loss ``L(pred; y)`` the Lasso ``P(z, t) = L(K z + 1 t; y) + lam * R(z)`` h
                                       1^T theta = 0 when there is a free intercept t,
 
 and at the optimum ``theta = -grad L(pred)`` (for squared loss: the residual ``y - pred``,
-THEORY.md section 5).  ``R`` is ``||z||_1`` (scalar output) or ``sum_j ||Z_j||_2`` over rows of
+docs/conventions.md#certificate).  ``R`` is ``||z||_1`` (scalar output) or ``sum_j ||Z_j||_2`` over rows of
 ``Z`` (vector output, Thm 14).  Each loss gives ``value``, ``gradient``, ``dual_value`` (the
 function ``-L*(-theta)``, finite on the loss's dual domain) and its cvxpy expression.
 """
