@@ -319,18 +319,23 @@ def bench_dataset(name: str, seeds: int, args) -> dict:
     for seed in range(seeds):
         strat = d.y if d.task == "classification" else None
         Xtr, Xte, ytr, yte = train_test_split(d.X, d.y, test_size=0.25, random_state=seed, stratify=strat)
+        def done(kind: str, r: Run) -> None:
+            runs[kind].append(r)
+            if args.progress:
+                print(f"    {name} seed {seed} {kind}: {r.seconds:.1f} s, score {r.score:.4f}", flush=True)
+
         est = run_estimator(d, Xtr, ytr, Xte, yte)
-        runs["wedgenet est"].append(est)
+        done("wedgenet est", est)
         net = est.extra["net"]
         est.extra["objective"] = wedge_objective(net, d, Xtr, ytr)
         if not args.no_cli:
-            runs["wedgenet CLI"].append(run_cli(d, Xtr, ytr, Xte, yte, args.cli_timeout))
+            done("wedgenet CLI", run_cli(d, Xtr, ytr, Xte, yte, args.cli_timeout))
         for kind in ("MLP", "linear CV", "HGB"):
-            runs[kind].append(run_sklearn(kind, d, Xtr, ytr, Xte, yte, seed))
+            done(kind, run_sklearn(kind, d, Xtr, ytr, Xte, yte, seed))
         if not args.no_pyscnn:
-            runs["pyscnn"].append(run_pyscnn(net, d, Xtr, ytr, Xte, yte, seed))
+            done("pyscnn", run_pyscnn(net, d, Xtr, ytr, Xte, yte, seed))
         if not args.no_adam:
-            runs["Adam x5"].append(run_adam(net, d, Xtr, ytr, args.adam_steps))
+            done("Adam x5", run_adam(net, d, Xtr, ytr, args.adam_steps))
         print(f"  [{name} seed {seed}] wedgenet: {est.extra['neurons']} neurons, {est.seconds:.1f} s, "
               f"score {est.score:.4f}; {est.extra['verdict']}", flush=True)
     return {"data": d, "runs": runs}
@@ -407,6 +412,7 @@ def main(argv=None) -> int:
     p.add_argument("--no-cli", action="store_true")
     p.add_argument("--no-adam", action="store_true")
     p.add_argument("--no-pyscnn", action="store_true")
+    p.add_argument("--progress", action="store_true", help="print each method's time as it finishes")
     args = p.parse_args(argv)
     print(f"bench_real: wedgenet {wn.__version__} from {Path(wn.__file__).parent}; {os.cpu_count()} CPUs; "
           f"seeds {args.seeds}; data sets {', '.join(args.datasets)}", flush=True)
