@@ -319,7 +319,7 @@ def bench_dataset(name: str, seeds: int, args) -> dict:
     for seed in range(seeds):
         strat = d.y if d.task == "classification" else None
         Xtr, Xte, ytr, yte = train_test_split(d.X, d.y, test_size=0.25, random_state=seed, stratify=strat)
-        def done(kind: str, r: Run) -> None:
+        def done(kind: str, r: Run, seed: int = seed) -> None:
             runs[kind].append(r)
             if args.progress:
                 print(f"    {name} seed {seed} {kind}: {r.seconds:.1f} s, score {r.score:.4f}", flush=True)
