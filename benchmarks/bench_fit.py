@@ -44,6 +44,16 @@ Also on the spiral:
   against the dual bound); for reg='l2' the wedge value is only an upper bound of the optimum.
 
 Run:  python benchmarks/bench_fit.py [--quick] [--cap SECONDS]
+
+Issue 18 (certified fit time in full-pricing-pass equivalents, BEFORE vs AFTER side by side):
+
+      python benchmarks/bench_fit.py --passes [--before DIR]
+
+runs diabetes bmi/bp/s5 (n = 442 and the 331 split), spiral n = 500/1000/2000 and breast_cancer
+(2 features; squared, logistic, hinge on the same dictionary, liblinear on the same matrix) at
+lam = 0.05 lam_max, each case in a child process per source tree (benchmarks/_passes.py);
+``--before DIR`` is a directory holding an older ``wedgenet`` package, e.g.
+``mkdir /tmp/before && git archive cdb3568 wedgenet | tar -x -C /tmp/before``.
 """
 
 from __future__ import annotations
@@ -519,13 +529,34 @@ def adam_section(cases, args):
 
 
 # ---------------------------------------------------------------------------- main
+PASS_CASES = ["diabetes331", "diabetes442", "spiral500", "spiral1000", "spiral2000",
+              "cancer-squared", "cancer-logistic", "cancer-hinge"]
+
+
+def passes_main(cases: list[str], before: str | None) -> None:
+    """Issue 18's table: per case, certified fit time / one full pricing pass, and the passes."""
+    import _passes
+
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    print(machine_line())
+    for c in cases:  # AFTER then BEFORE per case, so each pair sees the same machine load
+        after = _passes.run_tree(here, [c])
+        prior = _passes.run_tree(before, [c]) if before else None
+        _passes.table(prior, after)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller cases, budgets and caps (about 2 minutes)")
     ap.add_argument("--cap", type=float, default=None,
                     help="time budget per peer and case, seconds (default 100, quick 15)")
     ap.add_argument("--repeat", type=int, default=3, help="wedgenet timings: best of this many (within a budget)")
+    ap.add_argument("--passes", action="store_true", help="issue 18: fit time in full-pass equivalents, before/after")
+    ap.add_argument("--before", default=None, help="with --passes: a directory holding the BEFORE wedgenet package")
     args = ap.parse_args()
+    if args.passes:
+        passes_main(PASS_CASES, args.before)
+        return
     quick = args.quick
     args.cap = args.cap if args.cap is not None else (15.0 if quick else 100.0)
     args.fit_budget = 10.0 if quick else 20.0

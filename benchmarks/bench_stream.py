@@ -14,6 +14,11 @@ Three measurements on Gaussian data with a planted ReLU-network target (``p = 1`
    explicit fit (both including the dictionary build), same certified objective.
 
 Run:  python benchmarks/bench_stream.py [--n-large 500] [--n-small 150]
+
+Issue 18: ``python benchmarks/bench_stream.py --passes [--before DIR]`` reports, for the n = 500,
+d = 4 planted problem (lam = 0.02 lam_max), the certified fit time in full streamed pricing passes
+and the number of passes, before (``DIR`` holds an older ``wedgenet`` package) and after, side by
+side (benchmarks/_passes.py).
 """
 
 from __future__ import annotations
@@ -68,7 +73,18 @@ def main() -> None:
     ap.add_argument("--n-small", type=int, default=150)
     ap.add_argument("--lam-frac", type=float, default=0.02, help="lam as a fraction of lam_max = max|K^T y|")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--passes", action="store_true", help="issue 18: fit time in full-pass equivalents, before/after")
+    ap.add_argument("--before", default=None, help="with --passes: a directory holding the BEFORE wedgenet package")
     args = ap.parse_args()
+    if args.passes:
+        import os
+
+        import _passes  # benchmarks/ is on sys.path when run as a script
+
+        here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        _passes.table(_passes.run_tree(args.before, ["planted500"]) if args.before else None,
+                      _passes.run_tree(here, ["planted500"]))
+        return
     print(f"numba threads: {numba.get_num_threads()}; p=1, no bias, d=4; planted 5-neuron ReLU target + noise")
 
     # warm-up: compile (or load from the numba cache) every kernel on a tiny problem

@@ -12,8 +12,6 @@ wedgenet`` does not pay for numba, scikit-learn, cvxpy or scipy until a function
 from __future__ import annotations
 
 import importlib
-import sys
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -29,6 +27,7 @@ __all__ = [
     "FitSettings",
     "LamMax",
     "SamplingWarning",
+    "SolverError",
     "fit",
     "fit_path",
     "lam_max",
@@ -70,13 +69,14 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(["WedgeClassifier", "WedgeRegressor", "WedgeClassifierCV", "WedgeRegressorCV"], ".estimators"),
     **dict.fromkeys(["FitInterrupted", "LamMax", "SamplingWarning", "fit", "fit_path", "lam_max"], ".fitting"),
     "FitSettings": ".settings",
+    "SolverError": ".solvers",
     **dict.fromkeys(["Neuron", "WedgeNetwork", "load"], ".network"),
-    **dict.fromkeys(["PolishReport", "polish"], ".polish"),
+    **dict.fromkeys(["PolishReport", "polish"], ".polishing"),
 }
 
 #: Submodules reachable as attributes (``wedgenet.plot``) without an explicit import.
-_SUBMODULES = frozenset({"algebra", "cli", "datasets", "dictionaries", "estimators", "exact", "fitting", "inspect",
-                         "network", "plot", "report", "solvers"})
+_SUBMODULES = frozenset({"algebra", "beyond", "cli", "datasets", "dictionaries", "estimators", "exact", "fitting",
+                         "inspect", "network", "plot", "polishing", "report", "settings", "solvers", "standardize"})
 
 if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .algebra import (
@@ -94,8 +94,9 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .estimators import WedgeClassifier, WedgeClassifierCV, WedgeRegressor, WedgeRegressorCV
     from .fitting import FitInterrupted, LamMax, SamplingWarning, fit, fit_path, lam_max
     from .network import Neuron, WedgeNetwork, load
-    from .polish import PolishReport, polish
+    from .polishing import PolishReport, polish
     from .settings import FitSettings
+    from .solvers import SolverError
 
 
 def __getattr__(name: str) -> Any:
@@ -116,29 +117,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__) | _SUBMODULES)
-
-
-class _Package(ModuleType):
-    """``wedgenet.polish`` is the function even after the ``wedgenet.polish`` subpackage is imported.
-
-    Importing a submodule sets it as an attribute of its parent; eager imports used to rebind the
-    name to the function right after, which a lazy package cannot do, so the data descriptor below
-    keeps the function (the subpackage stays importable as ``wedgenet.polish`` via ``sys.modules``).
-    """
-
-    @property
-    def polish(self):  # type: ignore[override]
-        override = self.__dict__.get("_polish_override")
-        if override is not None:
-            return override
-        from .polish import polish
-
-        return polish
-
-    @polish.setter
-    def polish(self, value: Any) -> None:
-        if not isinstance(value, ModuleType):  # the import system storing the subpackage is ignored
-            self.__dict__["_polish_override"] = value  # e.g. a test's monkeypatch
-
-
-sys.modules[__name__].__class__ = _Package

@@ -19,9 +19,9 @@ import numpy as np
 from ._validation import as_float_array, check_nonneg_float, check_positive_int
 from .dictionaries import MemoryBudgetError, dictionary
 from .dictionaries.memory import default_memory_budget
-from .dictionaries.streaming import streamed_dictionary
+from .dictionaries.streaming import prefer_streamed, streamed_dictionary
 from .network import WedgeNetwork
-from .settings import FitSettings
+from .settings import DEFAULT_TIME_LIMIT, FitSettings
 from .solvers import LassoProblem, get_backend, get_loss
 from .solvers.certificate import Certificate, dual_certificate
 from .standardize import Standardization
@@ -107,6 +107,7 @@ class _Plan:
     reason: str
     pass_seconds: float
     n_candidates: int
+    per: int
 
 
 def _plan_candidates(Xa: np.ndarray, s: FitSettings) -> _Plan:
@@ -120,7 +121,7 @@ def _plan_candidates(Xa: np.ndarray, s: FitSettings) -> _Plan:
     cols = total * per
     pass_s = cols * n / PRICING_RATE
     if s.max_columns is not None:
-        return _Plan(s.max_columns, False, "max_columns given", min(cols, s.max_columns) * n / PRICING_RATE, total)
+        return _Plan(s.max_columns, False, "max_columns given", min(cols, s.max_columns) * n / PRICING_RATE, total, per)
     if total >= 2**63:
         why = f"{float(total):.3g} candidates exceed the int64 rank range: they can only be sampled"
     elif EXPECTED_PASSES * pass_s > s.time_limit:
@@ -128,18 +129,23 @@ def _plan_candidates(Xa: np.ndarray, s: FitSettings) -> _Plan:
                f"{EXPECTED_PASSES * pass_s:.3g} s ({EXPECTED_PASSES} pricing passes of {pass_s:.3g} s), "
                f"beyond time_limit={s.time_limit:g} s")
     else:
-        return _Plan(None, False, "every candidate", pass_s, total)
+        return _Plan(None, False, "every candidate", pass_s, total, per)
     budget = s.memory_budget or default_memory_budget()
     k = int(max(2 * per, min(AUTO_COLUMNS, budget / (4 * 8 * max(n, 1)))))
     warnings.warn(f"{why}; sampling {k:,} columns (set max_columns= to choose, or raise time_limit=). "
                   "The certificate then covers the sampled dictionary only.", SamplingWarning, stacklevel=4)
-    return _Plan(k, True, why, k * n / PRICING_RATE, total)
+    return _Plan(k, True, why, k * n / PRICING_RATE, total, per)
 
 
 def _build_dictionary(Xa: np.ndarray, s: FitSettings, plan: _Plan, pricer):
     """The explicit dictionary, or the streamed one (``dictionary_mode="streamed"``, or ``"auto"``
     over the memory budget)."""
     mode = "streamed" if pricer is not None else s.dictionary_mode
+    if mode == "auto" and plan.n_candidates < 2**63:
+        cols = plan.n_candidates * plan.per if plan.max_columns is None else min(plan.max_columns,
+                                                                                 plan.n_candidates * plan.per)
+        if prefer_streamed(Xa.shape[0], cols):  # a multi-GB explicit K costs more than the passes it saves
+            mode = "streamed"
     show = s.verbose or plan.pass_seconds > PROGRESS_AFTER
     if mode != "streamed" or (plan.max_columns is not None and plan.n_candidates >= 2**63):
         try:
@@ -326,6 +332,11 @@ def _network(prep: _Prepared, problem, res, s: FitSettings, lam: float, certify_
         net.info["sample_max_violation"] = sample_cert.max_violation
     elif D.sampled:
         net.info["certificate_scope"] = "sampled candidates"
+    return _finish(net, prep, s, lam, lm)
+
+
+def _finish(net: WedgeNetwork, prep: _Prepared, s: FitSettings, lam: float, lm: LamMax | None) -> WedgeNetwork:
+    """What every fitted network carries: the sampling reason, lam_max, labels, names, units."""
     if prep.plan.auto_sampled:
         net.info["sampling_reason"] = prep.plan.reason
     if lm is not None:
@@ -336,6 +347,39 @@ def _network(prep: _Prepared, problem, res, s: FitSettings, lam: float, certify_
     if prep.standardization is not None:
         net = prep.standardization.to_original_units(net)
     return net
+
+
+def _use_column_generation(prep: _Prepared, s: FitSettings) -> bool:
+    """Column generation (:func:`wedgenet.beyond.fit_beyond`) beyond a sampled dictionary: on when
+    asked, and by default when the fit sampled the candidates itself; two-layer, scalar output,
+    and a loss the pricing program covers."""
+    from .beyond.bound import BOUND_LOSSES
+
+    want = prep.plan.auto_sampled if s.column_generation is None else s.column_generation
+    if not want:
+        return False
+    ok = s.depth == 2 and s.loss.name in BOUND_LOSSES and prep.y.ndim == 1 and s.pricing == "local"
+    if not ok and s.column_generation:
+        raise ValueError("column_generation needs depth=2, scalar output, pricing='local' and a loss among "
+                         f"{BOUND_LOSSES}")
+    return ok
+
+
+def _column_generation(prep: _Prepared, s: FitSettings, lam: float, lm: LamMax | None, seconds: float):
+    """Grow the sampled dictionary by the heuristic and exact pricers for ``seconds``; the network
+    keeps the sampled scope and gains a certified lower bound on the global optimum."""
+    from .beyond import fit_beyond
+
+    net = fit_beyond(prep.X, prep.y, lam=lam, loss=s.loss.name, reg=s.reg, bias=s.bias,
+                     max_columns=prep.plan.max_columns or AUTO_COLUMNS, time_limit=seconds, tol=max(s.tol, 1e-4),
+                     random_state=s.random_state, verbose=s.verbose)
+    cert = net.certificate.with_scope("sampled", exact=bool(prep.D.exact))
+    lb = net.info.get("bound_lower_bound")
+    if lb is not None:
+        cert = dataclasses.replace(cert, lower_bound=float(lb), bound_method="column generation + pricing MILP")
+    net.set_certificate(cert)
+    net.info["certificate_scope"] = "sampled candidates + column generation"
+    return _finish(net, prep, s, lam, lm)
 
 
 def _solve(solver_be, problem, D, *, lam, loss, **kw):
@@ -382,6 +426,8 @@ def fit(
     client=None,
     certify_all: bool = False,
     feature_names: Sequence[str] | None = None,
+    bound_time: float | None = None,
+    column_generation: bool | None = None,
     backend: str | None = None,
 ) -> WedgeNetwork:
     """Train a ReLU network by the convex wedge Lasso, with a certificate of optimality.
@@ -435,6 +481,15 @@ def fit(
         With a sampled dictionary, certify the result over *every* candidate with one extra
         streamed pass (the certificate's scope becomes "all_candidates").
     feature_names : names of the columns of ``X``, kept on the network for display.
+    bound_time : seconds, optional
+        After the fit, compute a certified lower bound on the global optimum of the network
+        problem (:meth:`WedgeNetwork.bound`, a pricing MILP over every neuron): the verdict then
+        says "proven within X% of the global optimum".
+    column_generation : bool, optional
+        Grow a sampled dictionary by column generation (adjacent-vertex local search and the
+        pricing MILP, :func:`wedgenet.beyond.fit_beyond`) for the rest of ``time_limit``, with a
+        certified lower bound.  Default: on when the fit sampled the candidates itself
+        (two-layer, scalar output, squared/logistic/hinge loss).
 
     Returns
     -------
@@ -451,22 +506,30 @@ def fit(
                           max_columns=max_columns, random_state=random_state, tol=tol, max_iter=max_iter,
                           memory_budget=memory_budget, standardize=standardize, verbose=verbose,
                           dictionary_mode=dictionary_mode, pricing=pricing, client=client, certify_all=certify_all,
-                          feature_names=feature_names, backend=backend,
+                          feature_names=feature_names, bound_time=bound_time, column_generation=column_generation,
+                          backend=backend,
                           **({} if time_limit is None else {"time_limit": time_limit}))
     return fit_settings(X, y, s)
 
 
 def fit_settings(X, y, s: FitSettings) -> WedgeNetwork:
     """:func:`fit` with validated settings (the estimators and the CLI call this)."""
+    t0 = time.perf_counter()
     prep = _prepare(X, y, s)
     _check_solver_for(prep.D, s.solver)
     lam, lm = _resolve_lam(prep, s)
-    problem = LassoProblem(prep.D, prep.y, lam, s.loss, prep.D.fit_intercept)
-    solver_be = get_backend(s.solver, problem)
-    t0 = time.perf_counter()
-    res = _solve(solver_be, problem, prep.D, tol=s.tol, max_iter=s.max_iter, verbose=s.verbose, lam=lam,
-                 loss=s.loss.name)
-    net = _network(prep, problem, res, s, lam, s.certify_all, lm)
+    if _use_column_generation(prep, s):
+        left = s.time_limit - (time.perf_counter() - t0)
+        seconds = max(5.0, min(left, DEFAULT_TIME_LIMIT if not math.isfinite(left) else left))
+        net = _column_generation(prep, s, lam, lm, seconds)
+    else:
+        problem = LassoProblem(prep.D, prep.y, lam, s.loss, prep.D.fit_intercept)
+        solver_be = get_backend(s.solver, problem)
+        res = _solve(solver_be, problem, prep.D, tol=s.tol, max_iter=s.max_iter, verbose=s.verbose, lam=lam,
+                     loss=s.loss.name)
+        net = _network(prep, problem, res, s, lam, s.certify_all, lm)
+    if s.bound_time is not None:
+        net.bound(X, y, time_limit=s.bound_time, verbose=s.verbose)
     net.info["fit_seconds"] = time.perf_counter() - t0
     return net
 

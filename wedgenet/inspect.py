@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from ._resources import check_allocation
 from ._validation import as_float_array
 
 __all__ = ["provenance_table", "sample_influence", "explain", "Explanation"]
@@ -168,6 +169,10 @@ def provenance_table(net, X=None, *, as_frame: bool | None = None):
 # ------------------------------------------------------------------------------ sample influence
 INFLUENCE_COLUMNS = ["sample", "neurons", "n_neurons", "total_abs_output_weight"]
 
+#: Python objects per row of the influence table (a dict, a list, boxed numbers; a DataFrame
+#: copy), a conservative estimate for the size check made before any row is built
+_BYTES_PER_INFLUENCE_ROW = 1000
+
 
 def sample_influence(net, n_samples: int | None = None, *, as_frame: bool | None = None):
     """Per training sample: the neurons it helps define, and their total ``|a|``.
@@ -190,6 +195,12 @@ def sample_influence(net, n_samples: int | None = None, *, as_frame: bool | None
         indices), ``n_neurons`` and ``total_abs_output_weight`` (the sum of ``|a_j|`` over those
         neurons; ``||a_j||_2`` for vector output).  The totals over all samples add up to
         ``sum_j |a_j| * len(samples_j)``.
+
+    Raises
+    ------
+    ValueError
+        (:class:`wedgenet._resources.AllocationError`, also a ``MemoryError``) when the table
+        would not fit in the memory this process can still allocate; nothing is built then.
     """
     frame = _check_as_frame(as_frame)
     largest = max((max(rec["samples"]) for rec in net.provenance if rec["samples"]), default=-1)
@@ -202,6 +213,7 @@ def sample_influence(net, n_samples: int | None = None, *, as_frame: bool | None
     n_samples = int(n_samples)
     if largest >= n_samples:
         raise ValueError(f"n_samples={n_samples} is too small: a neuron is defined by sample {largest}")
+    check_allocation(n_samples * _BYTES_PER_INFLUENCE_ROW, f"sample_influence: {n_samples:,} rows")
     mags = _output_magnitude(net.W2)
     neurons: list[list[int]] = [[] for _ in range(n_samples)]
     for j, rec in enumerate(net.provenance):

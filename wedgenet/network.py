@@ -23,6 +23,7 @@ import dataclasses
 import json
 import math
 import os
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -257,6 +258,49 @@ class WedgeNetwork:
             f, yy = st.transform_y(f), st.transform_y(yy)
         return float(loss.value(f, yy) + self.lam * self.penalty())
 
+    # ------------------------------------------------------------------ a bound on the global optimum
+    def fitted_view(self, X, y) -> tuple[WedgeNetwork, np.ndarray, np.ndarray]:
+        """``(net, X, y)`` in the units the fit solved in: standardized weights, data and targets
+        (encoded for the loss), so that bounds and objectives refer to the certified problem."""
+        loss = get_loss(self.loss)
+        Xa = as_float_array("X", X, ndim=2)
+        f = self.decision_function(Xa)
+        yy = _encode_targets(loss, y, f, self.classes)
+        st = self.standardization
+        if st is None:
+            return dataclasses.replace(self, classes=None), Xa, yy
+        W1s, b1s, W2s, b2s = st.standardized_weights(self)
+        net = dataclasses.replace(self, W1=W1s, b1=b1s, W2=W2s, b2=b2s, standardization=None, classes=None,
+                                  info=dict(self.info))
+        return net, st.transform_X(Xa), st.transform_y(yy) if loss.task == "regression" else yy
+
+    def bound(self, X, y, *, time_limit: float = 60.0, verbose: bool = False):
+        """A certified lower bound on the global optimum of this network's training problem.
+
+        Weak duality with the maximum dual violation over *every* neuron bounded by a pricing
+        MILP (:func:`wedgenet.beyond.lower_bound`, docs/bound.md): ``lower_bound <= OPT <=
+        objective``, valid for networks of any width.  The certificate records it
+        (``certificate.lower_bound``, ``verdict()`` says "proven within X% of the global optimum").
+        Two-layer networks with scalar output and squared, logistic or hinge loss.
+        """
+        from .beyond import lower_bound
+
+        net, Xf, yf = self.fitted_view(X, y)
+        b = lower_bound(net, Xf, yf, time_limit=time_limit, verbose=verbose)
+        self.attach_bound(b)
+        return b
+
+    def attach_bound(self, b) -> None:
+        """Record a :class:`wedgenet.beyond.Bound` in the certificate (the best lower bound is kept)."""
+        cert = self.certificate
+        if cert is None:
+            cert = Certificate(primal=b.upper, dual=-math.inf, gap=math.inf, relative_gap=math.inf,
+                               max_violation=math.inf, n_columns_priced=0)
+        lb = b.lower_bound if cert.lower_bound is None else max(cert.lower_bound, b.lower_bound)
+        method = "pricing MILP, solved" if b.solved_to_optimality else "pricing MILP, HiGHS dual bound at time limit"
+        self.certificate = dataclasses.replace(cert, lower_bound=float(lb), bound_method=method)
+        self.info.update(b.as_info())
+
     # ------------------------------------------------------------------ pruning
     def prune(self, X, *, rtol: float = 1e-10) -> WedgeNetwork:
         """An equivalent network with at most ``n`` neurons when ``self`` is optimal, and at most
@@ -407,6 +451,7 @@ class WedgeNetwork:
         if not isinstance(path, (str, os.PathLike)):
             raise ValueError(f"path must be a file name (str or os.PathLike); got {type(path).__name__}")
         path = Path(path)
+        _check_finite_for_save(self)
         doc = {
             "format": FORMAT, "version": FORMAT_VERSION,
             "params": {"depth": self.depth, "reg": self.reg, "lam": self.lam, "loss": self.loss, "bias": self.bias},
@@ -426,6 +471,19 @@ class WedgeNetwork:
 def _encode_floats(d: dict) -> dict:
     """Non-finite floats as the strings "inf", "-inf", "nan" (JSON has no such numbers)."""
     return {k: (repr(v) if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
+
+
+def _check_finite_for_save(net) -> None:
+    """JSON has no inf/NaN: name the first non-finite parameter, info entry or array (a tiny
+    ``lam`` such as 5e-324 makes ratios like ``lam_max / lam`` infinite)."""
+    values = [("lam", net.lam)] + [(f"info[{k!r}]", v) for k, v in net.info.items()]
+    for name, v in values:
+        if isinstance(v, (float, np.floating)) and not math.isfinite(v):
+            raise ValueError(f"save: {name} is {v}, which a model file cannot store (JSON has no inf/NaN); "
+                             "refit with a larger lam or drop the entry")
+    for k in ("W1", "b1", "W2", "b2", "outer_sign", "thresholds"):
+        if not np.all(np.isfinite(np.asarray(getattr(net, k), dtype=np.float64))):
+            raise ValueError(f"save: array {k} contains NaN or infinite values, which a model file cannot store")
 
 
 def _encode(a: np.ndarray) -> dict:
@@ -622,7 +680,8 @@ def _load_names(v: Any, d: int) -> tuple | None:
     return tuple(_printable(c, 200) for c in v)
 
 
-#: the largest training-set size a model file may claim (``sample_influence`` makes one row per sample)
+#: the largest training-set size a model file may claim, and the bound on its sample indices
+#: (``sample_influence`` makes one row per sample and checks that memory before building them)
 MAX_TRAIN_ROWS = 10**8
 
 #: types of the info entries that methods read (others are free-form)
@@ -649,8 +708,14 @@ def _check_info(info: dict, prov: list) -> None:
             raise ValueError(f"model file: info.{k} must be {typ.__name__}; got {v!r}")
         if typ is int and v < 0:
             raise ValueError(f"model file: info.{k} must be >= 0; got {v}")
+    for k, v in info.items():
+        _check_text(k, "info key")
+        if isinstance(v, str):
+            _check_text(v, f"info.{k}")
+    largest = max((max(rec["samples"]) for rec in prov if rec["samples"]), default=-1)
+    if largest >= MAX_TRAIN_ROWS:
+        raise ValueError(f"model file: provenance sample index {largest} must be below {MAX_TRAIN_ROWS:,}")
     if "n_train" in info:
-        largest = max((max(rec["samples"]) for rec in prov if rec["samples"]), default=-1)
         if not largest < info["n_train"] <= MAX_TRAIN_ROWS:
             raise ValueError(f"model file: info.n_train={info['n_train']} must exceed every sample index "
                              f"({largest}) and be at most {MAX_TRAIN_ROWS:,}")
@@ -675,3 +740,20 @@ def _check_record(rec: Any) -> None:
         raise ValueError("model file: provenance samples must be non-negative integers")
     if not all(isinstance(s, str) for s in rec["kinds"]):
         raise ValueError("model file: provenance kinds must be strings")
+    for k in ("expression", "theorem"):
+        _check_text(rec[k], f"provenance field {k!r}")
+    for s in rec["kinds"]:
+        _check_text(s, "provenance kinds")
+
+
+#: longest string a model file may hold in one field (expressions of deep networks stay far below)
+MAX_TEXT = 10_000
+
+
+def _check_text(s: str, where: str) -> None:
+    """Refuse control and format characters (ANSI escape codes, newlines, bidi overrides) and
+    overlong text: loaded strings are printed by ``summary()`` and the inspection tables."""
+    if len(s) > MAX_TEXT:
+        raise ValueError(f"model file: {where} is longer than {MAX_TEXT:,} characters")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in s):
+        raise ValueError(f"model file: {where} contains control characters (e.g. terminal escape codes)")

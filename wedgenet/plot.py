@@ -546,7 +546,7 @@ def plot_polishing(report, X=None, y=None, *, layer: int | None = None, neurons=
 
     Parameters
     ----------
-    report : the :class:`~wedgenet.polish.PolishReport` returned by :func:`wedgenet.polish`.
+    report : the :class:`~wedgenet.polishing.PolishReport` returned by :func:`wedgenet.polish`.
     X : optional ``(n, 2)`` training inputs of the polished layer (the first layer, 2 input
         features).  With it a breakline panel is drawn: per polished neuron the old breakline
         ``w . x + b = 0`` dashed and the polished one solid, in the same colour; its defining
@@ -572,7 +572,7 @@ def plot_polishing(report, X=None, y=None, *, layer: int | None = None, neurons=
     from matplotlib.collections import LineCollection
     from matplotlib.lines import Line2D
 
-    from .polish import PolishReport
+    from .polishing import PolishReport
 
     names = _feature_labels(feature_names, 2)
     if not isinstance(report, PolishReport):

@@ -57,6 +57,11 @@ class FitSettings:
     client: Any = None
     certify_all: bool = False
     feature_names: tuple[str, ...] | None = None
+    #: seconds for a certified lower bound on the global optimum after the fit (None: no bound)
+    bound_time: float | None = None
+    #: column generation beyond a sampled dictionary: None (auto: when fit sampled the candidates
+    #: itself), True or False
+    column_generation: bool | None = None
 
     @classmethod
     def build(cls, *, backend: str | None = None, **kw) -> FitSettings:
@@ -114,6 +119,10 @@ class FitSettings:
             raise ValueError("client= is used only with pricing='dask'")
         if s["pricing"] == "dask" and s["dictionary_mode"] == "explicit":
             raise ValueError("pricing='dask' prices a streamed dictionary; use dictionary_mode='streamed' or 'auto'")
+        if s["bound_time"] is not None:
+            s["bound_time"] = check_nonneg_float("bound_time", s["bound_time"], strictly_positive=True)
+        if s["column_generation"] is not None:
+            s["column_generation"] = check_bool("column_generation", s["column_generation"])
         fn = s["feature_names"]
         if fn is not None:
             if isinstance(fn, str) or not all(isinstance(v, str) for v in fn):

@@ -40,7 +40,7 @@ def test_sampled_huge_dictionary_invariant_and_reproducible(X, reg, bias):
 def test_sampled_subsets_are_distinct_sorted_and_in_range(X):
     from wedgenet.dictionaries.setup import prepare
 
-    S = prepare(X, "l1", True, 2, wn.DEFAULT_RTOL)
+    S = prepare(X, "l1", True, 2, wn.algebra.DEFAULT_RTOL)
     assert S.huge
     subs, anch = S.sample_subsets(500, np.random.default_rng(0))
     assert subs.shape == (500, S.k_sub) and anch.shape == (500,)
@@ -53,7 +53,7 @@ def test_sampled_subsets_are_distinct_sorted_and_in_range(X):
 def test_anchor_frequencies_follow_candidate_counts(X):
     from wedgenet.dictionaries.setup import prepare
 
-    S = prepare(X, "l1", True, 2, wn.DEFAULT_RTOL)
+    S = prepare(X, "l1", True, 2, wn.algebra.DEFAULT_RTOL)
     _, anch = S.sample_subsets(20000, np.random.default_rng(1))
     counts = np.diff(S.offsets).astype(object)
     p = np.array([float(c) / float(S.total) for c in counts])

@@ -292,31 +292,33 @@ def test_blas_thread_cap_does_not_change_the_result():
     assert a.objective == pytest.approx(b.objective, rel=1e-12)
 
 
-def test_best_state_is_per_thread_and_survives_copies():
+def test_backends_are_per_fit_and_best_belongs_to_its_instance():
     import copy
     import pickle
     import threading
 
+    from wedgenet.solvers import get_backend
+
     X, y = make_spiral(30)
     D = wn.dictionary(X, reg="l2", bias=True)
-    be = WorkingSet()
     small = LassoProblem(D, y, 0.5, SQ, D.fit_intercept)
     large = LassoProblem(D, y, 0.01, SQ, D.fit_intercept)
-    main_res = be.solve(small)
+    a, b = get_backend("auto", small), get_backend("auto", large)
+    assert a is not b and a.best is None and b.best is None  # a fresh instance per fit
+    res_a = a.solve(small)
     seen = {}
 
     def other():
-        res = be.solve(large)
-        seen["thread"] = (be.best, res)
+        seen["res"] = b.solve(large)
 
     th = threading.Thread(target=other)
     th.start()
     th.join()
-    thread_best, thread_res = seen["thread"]
-    # each thread reads the state of its own solve on the shared backend
-    assert be.best is not None and be.best.objective == pytest.approx(main_res.objective, rel=1e-9)
-    assert thread_best.objective == pytest.approx(thread_res.objective, rel=1e-9)
-    assert abs(thread_res.objective - main_res.objective) > 1e-3 * main_res.objective
-    for clone in (copy.deepcopy(be), pickle.loads(pickle.dumps(be))):
-        assert clone.best is None and clone.initial == be.initial
-        assert clone.solve(small).objective == pytest.approx(main_res.objective, rel=1e-9)
+    # each fit's instance holds the state of its own solve
+    assert a.best.objective == pytest.approx(res_a.objective, rel=1e-9)
+    assert b.best.objective == pytest.approx(seen["res"].objective, rel=1e-9)
+    assert abs(res_a.objective - seen["res"].objective) > 1e-3 * res_a.objective
+    for clone in (copy.deepcopy(a), pickle.loads(pickle.dumps(a))):
+        assert clone.initial == a.initial
+        assert clone.solve(small).objective == pytest.approx(res_a.objective, rel=1e-9)
+    assert copy.deepcopy(a).best is None

@@ -162,3 +162,32 @@ def test_too_many_candidates_are_sampled_with_a_warning():
         warnings.simplefilter("error", SamplingWarning)
         small = wn.fit(X[:, :2], y, lam_ratio=0.1)  # every candidate fits the default time limit
     assert small.certificate.scope == "all_candidates"
+
+
+def test_a_bound_is_recorded_in_the_certificate_and_never_exceeds_the_objective(tmp_path):
+    X, y, net = _sampled_fit()
+    b = net.bound(X, y, time_limit=20)
+    assert b.lower_bound <= net.objective(X, y) * (1 + 1e-9)
+    cert = net.certificate
+    assert cert.lower_bound == pytest.approx(b.lower_bound)
+    assert "proven within" in cert.verdict() and "no bound" not in cert.verdict()
+    back = wn.load(net.save(tmp_path / "b.json"))
+    assert back.certificate.lower_bound == pytest.approx(b.lower_bound)
+
+
+def test_column_generation_improves_on_the_sample_and_keeps_provenance():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(40, 3))
+    y = np.maximum(X @ [1.0, -2.0, 0.5] + 0.3, 0) - np.maximum(X @ [0.5, 1.0, 1.0] - 0.2, 0)
+    lam = 0.05 * wn.lam_max(X, y).value
+    sampled = wn.fit(X, y, lam=lam, max_columns=60, random_state=0)
+    grown = wn.fit(X, y, lam=lam, max_columns=60, random_state=0, column_generation=True, time_limit=20)
+    exact = wn.fit(X, y, lam=lam)  # every candidate: the global optimum
+    assert grown.objective(X, y) <= sampled.objective(X, y) + 1e-9
+    assert exact.objective(X, y) <= grown.objective(X, y) * (1 + 1e-9)
+    lb = grown.certificate.lower_bound
+    assert lb is not None and lb <= exact.objective(X, y) * (1 + 1e-7)
+    assert grown.certificate.scope == "sampled"
+    for j, rec in enumerate(grown.provenance):  # every neuron passes through its defining samples
+        pts = X[rec["samples"]]
+        assert np.allclose(pts @ grown.W1[j] + grown.b1[j], 0, atol=1e-7 * (1 + np.abs(grown.W1[j]).sum()))

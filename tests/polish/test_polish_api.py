@@ -1,12 +1,11 @@
 """wedgenet.polish on torch and numpy models: refit, balancing, deep and conv layers, report, errors."""
 
-import io
 
 import numpy as np
 import pytest
 
 import wedgenet
-from wedgenet.polish import adapters
+from wedgenet.polishing import adapters
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
@@ -34,7 +33,7 @@ def test_refit_is_the_convex_optimum_and_balanced():
     y = np.sin(X[:, 0]) + X[:, 1] ** 2
     model = _two_layer(rng, m=12)
     lam = 0.1
-    out, rep = wedgenet.polish(model, X, y, lam=lam)
+    out, rep = wedgenet.polish(model, X, y, lam=lam, keep="polished")
     (W1, b1), (W2, b2) = out
     # balanced: ||w_j|| = |a_j|
     np.testing.assert_allclose(np.linalg.norm(W1, axis=1), np.abs(W2[0]), rtol=1e-9, atol=1e-12)
@@ -44,7 +43,7 @@ def test_refit_is_the_convex_optimum_and_balanced():
     # the refit is the optimum of the convex problem: an independent cvxpy solve of the weighted Lasso
     import cvxpy as cp
 
-    polished_layer = wedgenet.polish(model, X, y, lam=lam, refit=False)[1].weights[0]
+    polished_layer = wedgenet.polish(model, X, y, lam=lam, refit=False, keep="polished")[1].weights[0]
     U, beta = polished_layer
     H = np.maximum(X @ U.T + beta, 0)
     K = H / np.linalg.norm(U, axis=1)
@@ -85,7 +84,7 @@ def test_never_worse_than_refitting_the_unpolished_layer(spiral_net):
     Plain polishing (keep='polished', the paper's procedure) can: on this small spiral net it does.
     """
     model, X, y, lam = spiral_net
-    _, rep = wedgenet.polish(model, X, y, lam=lam)
+    _, rep = wedgenet.polish(model, X, y, lam=lam, keep="polished")
     pol, base = rep.after["objective"], rep.refit_unpolished["objective"]
     assert base <= rep.before["objective"]
     out, rep_u = wedgenet.polish(model, X, y, lam=lam, keep="union")
@@ -125,15 +124,29 @@ def test_torch_model_not_modified_unless_inplace(spiral_net):
 
 def test_polished_neurons_pass_through_samples(spiral_net):
     model, X, y, lam = spiral_net
-    _, rep = wedgenet.polish(model, X, y, lam=lam, refit=False)
+    # refit=False: the default keeps the trained weights where the snap alone (no refit) costs objective
+    _, rep_d = wedgenet.polish(model, X, y, lam=lam, refit=False)
+    assert rep_d.after["objective"] <= 1.005 * rep_d.before["objective"]
+    assert set(rep_d.layers[0].unpolished) == set(rep_d.layers[0].reasons)  # every kept neuron has a reason
+    assert rep_d.unpolished == [(0, j, rep_d.layers[0].reasons[j]) for j in rep_d.layers[0].unpolished]
+    _, rep = wedgenet.polish(model, X, y, lam=lam, refit=False, keep="polished")
     W, b = rep.weights[0]
     Xa = np.c_[X, np.ones(len(X))]
-    for j, s in enumerate(rep.layers[0].samples):
+    lr = rep.layers[0]
+    assert lr.polished.all()
+    for j in np.flatnonzero(lr.polished):
+        s = lr.samples[j]
         wa = np.r_[W[j], b[j]]
         assert np.max(np.abs(Xa[s] @ wa) / np.linalg.norm(Xa[s], axis=1)) < 1e-10 * np.linalg.norm(wa)
+    Wd, bd = rep_d.weights[0]
+    for j in rep_d.layers[0].unpolished:  # kept with their trained weights (up to the rebalancing scale)
+        wt = np.r_[model[0].weight.detach().numpy()[j], model[0].bias.detach().numpy()[j]]
+        assert abs(np.r_[Wd[j], bd[j]] @ wt) == pytest.approx(np.linalg.norm(np.r_[Wd[j], bd[j]]) *
+                                                              np.linalg.norm(wt))
     W0 = model[0].weight.detach().numpy()
     b0 = model[0].bias.detach().numpy()
-    assert np.all(np.einsum("ij,ij->i", np.c_[W0, b0], np.c_[W, b]) > 0)
+    # signs agree with the trained neurons on the training samples
+    assert np.all(np.einsum("ij,ij->j", Xa @ np.c_[W0, b0].T, Xa @ np.c_[W, b].T) > 0)
     # refit=False: rebalanced only, so the function is that of the polished layer with the old output weights
     assert rep.refit is None and rep.refit_unpolished is None
 
@@ -239,16 +252,16 @@ def test_bias_false_and_numpy_formats():
         wedgenet.polish([rng.standard_normal((6, 4)), rng.standard_normal((1, 6))], X, y, lam=0.1, bias=True)
 
 
-def test_report_summary(spiral_net, capsys):
+def test_report_summary(spiral_net):
     model, X, y, lam = spiral_net
     _, rep = wedgenet.polish(model, X, y, lam=lam)
-    rep.summary(max_rows=3)
-    text = capsys.readouterr().out
+    text = rep.summary(max_rows=3)
+    assert isinstance(text, str) and text == str(rep).replace(str(rep), text)
     assert "refit unpolished" in text and "angle" in text and "more neurons" in text
+    assert "training objective better" in text and "budget +0.50%: met" in text
+    assert "sample-defined neurons: 24 of 24" in text
     assert len(rep.neurons) == 24 and rep.neurons[0].samples == tuple(rep.layers[0].samples[0])
-    buf = io.StringIO()
-    rep.summary(file=buf)
-    assert buf.getvalue().count("\n") > 24
+    assert rep.summary().count("\n") > 24
 
 
 @pytest.mark.parametrize("bad, match", [
@@ -333,7 +346,7 @@ def test_more_bad_inputs_name_the_argument(spiral_net):
         bad[0].weight[0, 0] = float("nan")
     with pytest.raises(ValueError, match=r"model\[0\] weight contains NaN"):
         wedgenet.polish(bad, X, y, lam=lam)
-    with pytest.raises(ValueError, match="both classes"):
+    with pytest.raises(ValueError, match="two distinct labels"):
         wedgenet.polish(model, X, -np.ones(X.shape[0]), lam=lam, loss="logistic")
     with pytest.raises(ValueError, match="verbose"):
         wedgenet.polish(model, X, y, lam=lam, verbose="x")
@@ -343,7 +356,7 @@ def test_more_bad_inputs_name_the_argument(spiral_net):
 
 
 def test_polish_weights_validates_its_inputs():
-    from wedgenet.polish import polish_weights
+    from wedgenet.polishing import polish_weights
 
     rng = np.random.default_rng(0)
     S, W, b = rng.standard_normal((10, 2)), rng.standard_normal((3, 2)), np.zeros(3)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import wedgenet
-from wedgenet.polish.selection import polish_weights
+from wedgenet.polishing.selection import polish_weights
 
 
 def _rel_residual(S, W, b, samples):
@@ -31,17 +31,20 @@ def test_full_rank_orthogonal_sign_norm(biased):
     assert _rel_residual(S, res.W, res.b, res.samples) < 1e-10
     Wa_old = W if b is None else np.c_[W, b]
     Wa_new = res.W if b is None else np.c_[res.W, res.b]
-    assert np.all(np.einsum("ij,ij->i", Wa_old, Wa_new) > 0)           # signs agree
+    Sa = S if b is None else np.c_[S, np.ones(n)]
+    assert np.all(np.einsum("ij,ij->j", Sa @ Wa_old.T, Sa @ Wa_new.T) > 0)  # signs agree on the samples
     np.testing.assert_allclose(np.linalg.norm(res.W, axis=1), np.linalg.norm(W, axis=1), rtol=1e-12)
     # per-neuron reference (the paper's loop): the r-1 smallest |x.w+b|, and the null vector by SVD
-    Sa = S if b is None else np.c_[S, np.ones(n)]
     for j in range(m):
         sc = np.abs(Sa @ Wa_old[j])
         assert set(res.samples[j]) == set(np.argsort(sc)[: r - 1])
         null = np.linalg.svd(Sa[res.samples[j]])[2][-1]
-        null *= np.sign(null @ Wa_old[j])
+        null *= np.sign((Sa @ null) @ (Sa @ Wa_old[j]))
         np.testing.assert_allclose(Wa_new[j] / np.linalg.norm(Wa_new[j]), null, atol=1e-10)
-        ang = np.degrees(np.arccos(Wa_old[j] @ Wa_new[j] / np.linalg.norm(Wa_old[j]) / np.linalg.norm(Wa_new[j])))
+        c = np.abs(S).max(axis=0)  # the angle is measured in the unit-free coordinates: features / max|feature|
+        e = np.r_[c, 1.0] if b is not None else c
+        uo, un = Wa_old[j] * e, Wa_new[j] * e
+        ang = np.degrees(np.arccos(uo @ un / np.linalg.norm(uo) / np.linalg.norm(un)))
         assert res.angle[j] == pytest.approx(ang, abs=1e-6)
         # sign changes counted explicitly, defining samples excluded
         others = np.setdiff1d(np.arange(n), res.samples[j])
@@ -80,7 +83,7 @@ def test_rank_deficient_row_space(biased):
     proj = Wa_new - (Wa_new @ Vt.T) @ Vt                     # component outside the row space
     assert np.abs(proj).max() < 1e-12 * np.abs(Wa_new).max()
     Wa_old = W if b is None else np.c_[W, b]
-    assert np.all(np.einsum("ij,ij->i", Wa_old, Wa_new) > 0)
+    assert np.all(np.einsum("ij,ij->j", Sa @ Wa_old.T, Sa @ Wa_new.T) > 0)
 
 
 def test_more_features_than_samples():

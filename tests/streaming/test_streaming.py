@@ -260,6 +260,20 @@ def test_ctrl_c_reports_the_last_certified_state(after, monkeypatch):
 
     real = fitting.streamed_dictionary
     monkeypatch.setattr(fitting, "streamed_dictionary", lambda *a, **kw: real(*a, **{**kw, "pricer": pricer}))
+    # the working set remembers scores between passes (few full passes): interrupt the second
+    # restricted solve too, after the first certified state
+    from wedgenet.solvers.inner import SquaredActiveSet
+
+    real_solve = SquaredActiveSet.solve
+    solves = []
+
+    def solve(self, *a, **kw):
+        solves.append(1)
+        if after and len(solves) > 1:
+            raise KeyboardInterrupt
+        return real_solve(self, *a, **kw)
+
+    monkeypatch.setattr(SquaredActiveSet, "solve", solve)
     with pytest.raises(FitInterrupted) as info:
         wn.fit(X, y, lam=0.01, dictionary_mode="streamed")
     assert isinstance(info.value, KeyboardInterrupt)

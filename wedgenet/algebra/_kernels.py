@@ -16,8 +16,15 @@ these sizes; d >= 6 uses the QR.  For d = 2 and d = 3 the closed forms ``(a_2, -
 the numpy cross product are used; they are exact in floating point for exactly representable products (d = 2 is
 always exact: it is returned before any scaling).
 
-Dependent rows: the result is set to exactly 0 when some row is within relative distance
-``rtol`` of the span of the rows before it,
+Feature equilibration: first every column j is divided by an exact power of two ``2^f_j`` so
+that its largest |entry| lies in ``[0.5, 1)``; the product of the scaled rows ``V D`` is mapped
+back by ``cross(V) = det(D)^{-1} D cross(V D)`` (from ``det[y D; V D] = det(D) det[y; V]``).
+This makes the dependence test below, and the hyperplane, exactly invariant under
+power-of-two rescalings of features (units) and of the whole input; the closed forms give the
+same bits as without it (every term of a minor carries the same scale factor).
+
+Dependent rows: the result is set to exactly 0 when some row of the equilibrated ``V D`` is
+within relative distance ``rtol`` of the span of the rows before it,
 
     min_k  dist(v_k, Span(v_1, ..., v_{k-1})) / ||v_k||_2  <=  rtol,
 
@@ -37,6 +44,11 @@ overflowing or underflowing (``cross([[1e200, 1e200]])`` used to return 0; a row
 entry of 1e160 gave NaN in d >= 4; dependent rows of size 1e5 in d = 32 were not zeroed;
 independent rows of size 1e-5 in d = 38 were zeroed), and the dependence test above is
 evaluated on numbers in ``[2^-(d-1), 1]``.
+
+Results beyond the float64 range: :func:`_cross_core` returns the product as ``out * 2**E``
+with finite ``out``; :func:`_cross_one` applies ``2**E`` (over/underflowing like any float
+kernel), :func:`_cross_one_exp` renormalises ``out`` to a largest |entry| in ``[0.5, 1)``, and
+the public functions raise ``ValueError`` rather than return a silent ``inf`` or ``0``.
 """
 
 from __future__ import annotations
@@ -45,26 +57,6 @@ import math
 
 import numba as nb
 import numpy as np
-
-
-@nb.njit(cache=True, inline="always")
-def _cross_dependent(out: np.ndarray, prod_norms: float, rtol: float) -> bool:
-    """``||out||_2 <= rtol * prod_norms``, without underflow in the sum of squares."""
-    thr = rtol * prod_norms
-    amax = 0.0
-    for i in range(out.shape[0]):
-        a = abs(out[i])
-        if a > amax:
-            amax = a
-    if amax == 0.0:
-        return True
-    if amax > thr:  # ||out|| >= max |out_i|
-        return False
-    s = 0.0
-    for i in range(out.shape[0]):
-        r = out[i] / amax
-        s += r * r
-    return amax * np.sqrt(s) <= thr
 
 
 @nb.njit(cache=True, inline="always")
@@ -178,17 +170,72 @@ def _cross_qr(A: np.ndarray, out: np.ndarray, rtol: float) -> bool:
     return min_sine <= rtol
 
 
-@nb.njit(cache=True)
-def _cross_one(A: np.ndarray, out: np.ndarray, rtol: float) -> None:
-    """Cross product of the rows of ``A`` (shape ``(d-1, d)``), written to ``out``.
+@nb.njit(cache=True, inline="always")
+def _ldexp_entry(x: float, e: int) -> float:
+    """``x * 2**e``, exact unless the result over- or underflows."""
+    if -1021 <= e <= 1021:
+        return x * math.ldexp(1.0, e)
+    return math.ldexp(x, e)
 
-    ``A`` is overwritten (it is used as Householder workspace).
+
+@nb.njit(cache=True)
+def _equilibrate_columns(A: np.ndarray, g: np.ndarray) -> tuple[int, bool]:
+    """Divide column j of ``A`` by ``2^f_j`` so that its largest |entry| lies in ``[0.5, 1)``.
+
+    Writes ``g_j = f_j - min_k f_k >= 0`` to ``g`` (a zero column gets ``g_j = 0``) and returns
+    ``((d-1) min_k f_k + sum_j g_j, all_zero)``.  Since ``cross(V D) = det(D) D^{-1} cross(V)``,
+    ``cross(V)_j = 2^(returned exponent) * 2^(-g_j) * cross(V D)_j`` with ``D = diag(2^-f_j)``.
+    """
+    m = A.shape[0]
+    d = A.shape[1]
+    fmin = 1 << 30
+    for j in range(d):
+        amax = 0.0
+        for i in range(m):
+            a = abs(A[i, j])
+            if a > amax:
+                amax = a
+        if amax == 0.0:
+            g[j] = np.nan  # marker: zero column
+            continue
+        f = math.frexp(amax)[1]
+        g[j] = f
+        if f < fmin:
+            fmin = f
+        if f != 0:
+            if -1021 <= f <= 1021:
+                fac = math.ldexp(1.0, -f)  # one power of two per column, exact products
+                for i in range(m):
+                    A[i, j] *= fac
+            else:
+                for i in range(m):
+                    A[i, j] = math.ldexp(A[i, j], -f)
+    if fmin == 1 << 30:
+        return 0, True
+    gsum = 0
+    for j in range(d):
+        if np.isnan(g[j]):
+            g[j] = 0.0
+        else:
+            g[j] = g[j] - fmin
+            gsum += int(g[j])
+    return (d - 1) * fmin + gsum, False
+
+
+@nb.njit(cache=True)
+def _cross_core(A: np.ndarray, out: np.ndarray, rtol: float) -> int:
+    """Cross product of the rows of ``A`` (shape ``(d-1, d)``, overwritten) as ``out * 2**E``.
+
+    Returns ``E``; ``out`` is exactly 0 for dependent rows.  The columns are first scaled by
+    powers of two (:func:`_equilibrate_columns`) and the rows as in the module docstring, so
+    the dependence test and the result are exactly invariant under power-of-two scalings of
+    features and of the whole input.
     """
     m = A.shape[0]
     d = A.shape[1]
     if d == 1:
         out[0] = 1.0
-        return
+        return 0
     if d == 2:
         # exact, no arithmetic; ||c|| = ||v||, so the dependence test is "v = 0 or rtol >= 1"
         if (A[0, 0] == 0.0 and A[0, 1] == 0.0) or rtol >= 1.0:
@@ -197,11 +244,16 @@ def _cross_one(A: np.ndarray, out: np.ndarray, rtol: float) -> None:
         else:
             out[0] = A[0, 1]
             out[1] = 0.0 - A[0, 0]
-        return
+        return 0
+    # out holds the column exponents g_j until the product is written
+    Ecol, all_zero = _equilibrate_columns(A, out)
+    if all_zero:
+        for j in range(d):
+            out[j] = 0.0
+        return 0
     # Fast path: every row norm and their product are far from over/underflow, and the rows are
     # used as given.  Otherwise divide row i by 2^(e_i) (exact) so that its norm lies in
-    # [0.5, 1), and multiply the result by 2^E, E = sum e_i.  Both give identical bits whenever
-    # the fast path applies.
+    # [0.5, 1).  Both give identical bits whenever the fast path applies.
     E = 0
     prod_norms = 1.0
     safe = True
@@ -209,7 +261,7 @@ def _cross_one(A: np.ndarray, out: np.ndarray, rtol: float) -> None:
         s = 0.0
         for j in range(d):
             s += A[i, j] * A[i, j]
-        if not (1e-150 < s < 1e150):  # also false for s = inf and for a zero (or underflowed) row
+        if not (1e-150 < s < 1e150):  # also false for a zero (or underflowed) row
             safe = False
         prod_norms *= np.sqrt(s)
     if not (safe and 1e-150 < prod_norms < 1e150):
@@ -218,69 +270,127 @@ def _cross_one(A: np.ndarray, out: np.ndarray, rtol: float) -> None:
             # a zero row: the rows are dependent and the product is exactly 0
             for j in range(d):
                 out[j] = 0.0
-            return
-    if d == 3:
-        out[0] = A[0, 1] * A[1, 2] - A[0, 2] * A[1, 1]
-        out[1] = A[0, 2] * A[1, 0] - A[0, 0] * A[1, 2]
-        out[2] = A[0, 0] * A[1, 1] - A[0, 1] * A[1, 0]
-    elif d == 4:  # Laplace expansion along the rows, sharing every minor
-        m01 = A[1, 0] * A[2, 1] - A[1, 1] * A[2, 0]
-        m02 = A[1, 0] * A[2, 2] - A[1, 2] * A[2, 0]
-        m03 = A[1, 0] * A[2, 3] - A[1, 3] * A[2, 0]
-        m12 = A[1, 1] * A[2, 2] - A[1, 2] * A[2, 1]
-        m13 = A[1, 1] * A[2, 3] - A[1, 3] * A[2, 1]
-        m23 = A[1, 2] * A[2, 3] - A[1, 3] * A[2, 2]
-        m012 = A[0, 0] * m12 - A[0, 1] * m02 + A[0, 2] * m01
-        m013 = A[0, 0] * m13 - A[0, 1] * m03 + A[0, 3] * m01
-        m023 = A[0, 0] * m23 - A[0, 2] * m03 + A[0, 3] * m02
-        m123 = A[0, 1] * m23 - A[0, 2] * m13 + A[0, 3] * m12
-        out[0] = m123
-        out[1] = -m023
-        out[2] = m013
-        out[3] = -m012
-    elif d == 5:  # Laplace expansion along the rows, sharing every minor
-        m01 = A[2, 0] * A[3, 1] - A[2, 1] * A[3, 0]
-        m02 = A[2, 0] * A[3, 2] - A[2, 2] * A[3, 0]
-        m03 = A[2, 0] * A[3, 3] - A[2, 3] * A[3, 0]
-        m04 = A[2, 0] * A[3, 4] - A[2, 4] * A[3, 0]
-        m12 = A[2, 1] * A[3, 2] - A[2, 2] * A[3, 1]
-        m13 = A[2, 1] * A[3, 3] - A[2, 3] * A[3, 1]
-        m14 = A[2, 1] * A[3, 4] - A[2, 4] * A[3, 1]
-        m23 = A[2, 2] * A[3, 3] - A[2, 3] * A[3, 2]
-        m24 = A[2, 2] * A[3, 4] - A[2, 4] * A[3, 2]
-        m34 = A[2, 3] * A[3, 4] - A[2, 4] * A[3, 3]
-        m012 = A[1, 0] * m12 - A[1, 1] * m02 + A[1, 2] * m01
-        m013 = A[1, 0] * m13 - A[1, 1] * m03 + A[1, 3] * m01
-        m014 = A[1, 0] * m14 - A[1, 1] * m04 + A[1, 4] * m01
-        m023 = A[1, 0] * m23 - A[1, 2] * m03 + A[1, 3] * m02
-        m024 = A[1, 0] * m24 - A[1, 2] * m04 + A[1, 4] * m02
-        m034 = A[1, 0] * m34 - A[1, 3] * m04 + A[1, 4] * m03
-        m123 = A[1, 1] * m23 - A[1, 2] * m13 + A[1, 3] * m12
-        m124 = A[1, 1] * m24 - A[1, 2] * m14 + A[1, 4] * m12
-        m134 = A[1, 1] * m34 - A[1, 3] * m14 + A[1, 4] * m13
-        m234 = A[1, 2] * m34 - A[1, 3] * m24 + A[1, 4] * m23
-        m0123 = A[0, 0] * m123 - A[0, 1] * m023 + A[0, 2] * m013 - A[0, 3] * m012
-        m0124 = A[0, 0] * m124 - A[0, 1] * m024 + A[0, 2] * m014 - A[0, 4] * m012
-        m0134 = A[0, 0] * m134 - A[0, 1] * m034 + A[0, 3] * m014 - A[0, 4] * m013
-        m0234 = A[0, 0] * m234 - A[0, 2] * m034 + A[0, 3] * m024 - A[0, 4] * m023
-        m1234 = A[0, 1] * m234 - A[0, 2] * m134 + A[0, 3] * m124 - A[0, 4] * m123
-        out[0] = m1234
-        out[1] = -m0234
-        out[2] = m0134
-        out[3] = -m0124
-        out[4] = m0123
-    if d <= 5 and not _cross_dependent(out, prod_norms, rtol):
-        if E != 0:
-            _scale_pow2(out, E)
-        return
+            return 0
+    E += Ecol
+    if d <= 5:
+        c0 = 0.0
+        c1 = 0.0
+        c2 = 0.0
+        c3 = 0.0
+        c4 = 0.0
+        if d == 3:
+            c0 = A[0, 1] * A[1, 2] - A[0, 2] * A[1, 1]
+            c1 = A[0, 2] * A[1, 0] - A[0, 0] * A[1, 2]
+            c2 = A[0, 0] * A[1, 1] - A[0, 1] * A[1, 0]
+        elif d == 4:  # Laplace expansion along the rows, sharing every minor
+            m01 = A[1, 0] * A[2, 1] - A[1, 1] * A[2, 0]
+            m02 = A[1, 0] * A[2, 2] - A[1, 2] * A[2, 0]
+            m03 = A[1, 0] * A[2, 3] - A[1, 3] * A[2, 0]
+            m12 = A[1, 1] * A[2, 2] - A[1, 2] * A[2, 1]
+            m13 = A[1, 1] * A[2, 3] - A[1, 3] * A[2, 1]
+            m23 = A[1, 2] * A[2, 3] - A[1, 3] * A[2, 2]
+            c3 = -(A[0, 0] * m12 - A[0, 1] * m02 + A[0, 2] * m01)
+            c2 = A[0, 0] * m13 - A[0, 1] * m03 + A[0, 3] * m01
+            c1 = -(A[0, 0] * m23 - A[0, 2] * m03 + A[0, 3] * m02)
+            c0 = A[0, 1] * m23 - A[0, 2] * m13 + A[0, 3] * m12
+        else:  # d == 5: Laplace expansion along the rows, sharing every minor
+            m01 = A[2, 0] * A[3, 1] - A[2, 1] * A[3, 0]
+            m02 = A[2, 0] * A[3, 2] - A[2, 2] * A[3, 0]
+            m03 = A[2, 0] * A[3, 3] - A[2, 3] * A[3, 0]
+            m04 = A[2, 0] * A[3, 4] - A[2, 4] * A[3, 0]
+            m12 = A[2, 1] * A[3, 2] - A[2, 2] * A[3, 1]
+            m13 = A[2, 1] * A[3, 3] - A[2, 3] * A[3, 1]
+            m14 = A[2, 1] * A[3, 4] - A[2, 4] * A[3, 1]
+            m23 = A[2, 2] * A[3, 3] - A[2, 3] * A[3, 2]
+            m24 = A[2, 2] * A[3, 4] - A[2, 4] * A[3, 2]
+            m34 = A[2, 3] * A[3, 4] - A[2, 4] * A[3, 3]
+            m012 = A[1, 0] * m12 - A[1, 1] * m02 + A[1, 2] * m01
+            m013 = A[1, 0] * m13 - A[1, 1] * m03 + A[1, 3] * m01
+            m014 = A[1, 0] * m14 - A[1, 1] * m04 + A[1, 4] * m01
+            m023 = A[1, 0] * m23 - A[1, 2] * m03 + A[1, 3] * m02
+            m024 = A[1, 0] * m24 - A[1, 2] * m04 + A[1, 4] * m02
+            m034 = A[1, 0] * m34 - A[1, 3] * m04 + A[1, 4] * m03
+            m123 = A[1, 1] * m23 - A[1, 2] * m13 + A[1, 3] * m12
+            m124 = A[1, 1] * m24 - A[1, 2] * m14 + A[1, 4] * m12
+            m134 = A[1, 1] * m34 - A[1, 3] * m14 + A[1, 4] * m13
+            m234 = A[1, 2] * m34 - A[1, 3] * m24 + A[1, 4] * m23
+            c4 = A[0, 0] * m123 - A[0, 1] * m023 + A[0, 2] * m013 - A[0, 3] * m012
+            c3 = -(A[0, 0] * m124 - A[0, 1] * m024 + A[0, 2] * m014 - A[0, 4] * m012)
+            c2 = A[0, 0] * m134 - A[0, 1] * m034 + A[0, 3] * m014 - A[0, 4] * m013
+            c1 = -(A[0, 0] * m234 - A[0, 2] * m034 + A[0, 3] * m024 - A[0, 4] * m023)
+            c0 = A[0, 1] * m234 - A[0, 2] * m134 + A[0, 3] * m124 - A[0, 4] * m123
+        if not _hadamard_dependent(c0, c1, c2, c3, c4, prod_norms, rtol):
+            out[0] = c0 if out[0] == 0.0 else _ldexp_entry(c0, -int(out[0]))
+            out[1] = c1 if out[1] == 0.0 else _ldexp_entry(c1, -int(out[1]))
+            out[2] = c2 if out[2] == 0.0 else _ldexp_entry(c2, -int(out[2]))
+            if d >= 4:
+                out[3] = c3 if out[3] == 0.0 else _ldexp_entry(c3, -int(out[3]))
+            if d == 5:
+                out[4] = c4 if out[4] == 0.0 else _ldexp_entry(c4, -int(out[4]))
+            return E
     # d >= 6, or a Hadamard ratio <= rtol: the QR computes the product and decides dependence
     # by the per-row sines (the closed forms above only read A, so it is still intact)
+    g = out.copy()
     dependent = _cross_qr(A, out, rtol)
     if dependent:
         for j in range(d):
             out[j] = 0.0
-    elif E != 0:
+        return 0
+    for j in range(d):
+        if g[j] != 0.0:
+            out[j] = _ldexp_entry(out[j], -int(g[j]))
+    return E
+
+
+@nb.njit(cache=True, inline="always")
+def _hadamard_dependent(c0: float, c1: float, c2: float, c3: float, c4: float, prod_norms: float, rtol: float) -> bool:
+    """``||c||_2 <= rtol * prod_norms`` for ``c = (c0..c4)`` (unused entries 0), without underflow."""
+    thr = rtol * prod_norms
+    amax = max(abs(c0), abs(c1), abs(c2), abs(c3), abs(c4))
+    if amax == 0.0:
+        return True
+    if amax > thr:  # ||c|| >= max |c_i|
+        return False
+    r0 = c0 / amax
+    r1 = c1 / amax
+    r2 = c2 / amax
+    r3 = c3 / amax
+    r4 = c4 / amax
+    return amax * np.sqrt(r0 * r0 + r1 * r1 + r2 * r2 + r3 * r3 + r4 * r4) <= thr
+
+
+@nb.njit(cache=True)
+def _cross_one(A: np.ndarray, out: np.ndarray, rtol: float) -> None:
+    """Cross product of the rows of ``A`` (shape ``(d-1, d)``), written to ``out``.
+
+    ``A`` is overwritten (it is used as workspace).  A result beyond the float64 range
+    over- or underflows here; :func:`_cross_one_exp` returns it as mantissa and exponent.
+    """
+    E = _cross_core(A, out, rtol)
+    if E != 0:
         _scale_pow2(out, E)
+
+
+@nb.njit(cache=True)
+def _cross_one_exp(A: np.ndarray, out: np.ndarray, rtol: float) -> int:
+    """Cross product of the rows of ``A`` as ``out * 2**E``; returns ``E``.
+
+    ``out`` is exactly 0 for dependent rows (then ``E = 0``), else ``max_j |out_j|`` lies in
+    ``[0.5, 1)``, so ``||out||_2`` can be computed without over- or underflow and
+    ``out / ||out||_2`` is the unit normal at any input scale.  ``A`` is overwritten.
+    """
+    E = _cross_core(A, out, rtol)
+    amax = 0.0
+    for j in range(out.shape[0]):
+        a = abs(out[j])
+        if a > amax:
+            amax = a
+    if amax == 0.0:
+        return 0
+    f = math.frexp(amax)[1]
+    if f != 0:
+        _scale_pow2(out, -f)
+    return E + f
 
 
 @nb.njit(cache=True, parallel=True)
@@ -340,3 +450,69 @@ def cross_rows_affine(X: np.ndarray, idx: np.ndarray, rtol: float) -> np.ndarray
                 A[i, j] = X[r, j] - X[last, j]
         _cross_one(A, out[t], rtol)
     return out
+
+
+@nb.njit(cache=True, inline="always")
+def _apply_exponent_if_normal(out: np.ndarray, E: int) -> int:
+    """Apply ``2**E`` to ``out`` when the result's largest entry stays a normal float64 (then
+    return 0); otherwise leave ``out`` and return ``E``."""
+    if E == 0:
+        return 0
+    amax = 0.0
+    for j in range(out.shape[0]):
+        a = abs(out[j])
+        if a > amax:
+            amax = a
+    if amax == 0.0:
+        return 0
+    total = E + math.frexp(amax)[1]
+    if -1021 <= total <= 1024:
+        _scale_pow2(out, E)
+        return 0
+    return E
+
+
+@nb.njit(cache=True, parallel=True)
+def cross_batch_exp(V: np.ndarray, rtol: float) -> tuple[np.ndarray, np.ndarray]:
+    """Like :func:`cross_batch`, as finite ``M`` ``(N, d)`` and exponents ``E`` ``(N,)``:
+    product ``t`` is ``M[t] * 2**E[t]`` (:func:`_cross_core`; ``E = 0`` whenever the plain
+    kernel would not over- or underflow: ``M`` then is the product itself)."""
+    N = V.shape[0]
+    m = V.shape[1]
+    d = V.shape[2]
+    out = np.empty((N, d))
+    E = np.empty(N, dtype=np.int64)
+    for t in nb.prange(N):
+        A = np.empty((m, d))
+        for i in range(m):
+            for j in range(d):
+                A[i, j] = V[t, i, j]
+        E[t] = _apply_exponent_if_normal(out[t], _cross_core(A, out[t], rtol))
+    return out, E
+
+
+@nb.njit(cache=True, parallel=True)
+def cross_rows_exp(X: np.ndarray, idx: np.ndarray, rtol: float, affine: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Like :func:`cross_rows` (``affine=False``) or :func:`cross_rows_affine` (``affine=True``),
+    as ``M * 2**E`` (:func:`_cross_core`).  Affine differences must not overflow:
+    the caller halves ``X`` when ``max |X| >= 2^1023``."""
+    N = idx.shape[0]
+    d = X.shape[1]
+    m = d - 1
+    out = np.empty((N, d))
+    E = np.empty(N, dtype=np.int64)
+    for t in nb.prange(N):
+        A = np.empty((m, d))
+        if affine:
+            last = idx[t, m]
+            for i in range(m):
+                r = idx[t, i]
+                for j in range(d):
+                    A[i, j] = X[r, j] - X[last, j]
+        else:
+            for i in range(m):
+                r = idx[t, i]
+                for j in range(d):
+                    A[i, j] = X[r, j]
+        E[t] = _apply_exponent_if_normal(out[t], _cross_core(A, out[t], rtol))
+    return out, E

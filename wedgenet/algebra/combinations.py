@@ -17,9 +17,9 @@ import math
 import numba as nb
 import numpy as np
 
-from .._validation import as_float_array, as_index_array, check_nonneg_float, check_positive_int
-from ._kernels import cross_rows, cross_rows_affine
-from .products import DEFAULT_RTOL
+from .._validation import as_float_array, as_index_array, check_bool, check_nonneg_float, check_positive_int
+from ._kernels import cross_rows_exp
+from .products import DEFAULT_RTOL, _from_exponent, _unit_rows
 
 __all__ = [
     "n_combinations",
@@ -167,7 +167,9 @@ def combinations_chunk(n: int, k: int, start: int, stop: int) -> np.ndarray:
     return unrank_range(np.int64(start), np.int64(stop), k, binomial_table(n, k))
 
 
-def cross_from_indices(X, idx, *, affine: bool = False, rtol: float = DEFAULT_RTOL) -> np.ndarray:
+def cross_from_indices(
+    X, idx, *, affine: bool = False, rtol: float = DEFAULT_RTOL, unit: bool = False
+) -> np.ndarray:
     """Cross products of subsets of rows of ``X`` without building the ``(N, d-1, d)`` stack.
 
     * ``affine=False``: ``idx`` is ``(N, d-1)``, result ``cross(X[idx[t]])`` — the normal of
@@ -176,7 +178,10 @@ def cross_from_indices(X, idx, *, affine: bool = False, rtol: float = DEFAULT_RT
       x_{i_{d-1}} - x_{i_d})`` — the normal of ``Aff(x_{i_1}, ..., x_{i_d})``.
 
     Dependent subsets give exactly 0 (tolerance ``rtol`` as in :func:`wedgenet.cross`).
-    Parallel numba kernel; result ``(N, d)``.
+    ``unit=True`` returns unit normals (any input scale); otherwise a product that is not a
+    normal float64 raises ``ValueError`` as in :func:`wedgenet.cross`.  Affine differences
+    are formed from ``X / 2`` when ``max |X| >= 2^1022`` (so they cannot overflow) and the
+    factor ``2^(d-1)`` is restored exactly.  Parallel numba kernel; result ``(N, d)``.
     """
     Xa = as_float_array("X", X, ndim=2)
     n, d = Xa.shape
@@ -189,5 +194,13 @@ def cross_from_indices(X, idx, *, affine: bool = False, rtol: float = DEFAULT_RT
     if ia.size and (ia.min() < 0 or ia.max() >= n):
         raise ValueError(f"idx entries must be row indices of X in [0, {n})")
     rtol = check_nonneg_float("rtol", rtol)
-    Xc = np.ascontiguousarray(Xa)
-    return cross_rows_affine(Xc, ia, rtol) if affine else cross_rows(Xc, ia, rtol)
+    affine = check_bool("affine", affine)
+    unit = check_bool("unit", unit)
+    shift = 0
+    if affine and np.max(np.abs(Xa)) >= 2.0**1022:
+        Xa = Xa * 0.5  # differences of numbers below 2^1023 cannot overflow
+        shift = d - 1
+    M, E = cross_rows_exp(np.ascontiguousarray(Xa), ia, rtol, affine)
+    if unit:
+        return _unit_rows(M)
+    return _from_exponent(M, E + shift, "cross_from_indices")

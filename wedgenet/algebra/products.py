@@ -12,18 +12,52 @@ blade order within a grade).  Signs follow docs/conventions.md#geometric-algebra
 from __future__ import annotations
 
 import itertools
+import math
 from functools import cache
 
 import numpy as np
 
-from .._validation import as_float_array, check_nonneg_float, check_positive_int
-from ._kernels import cross_batch
+from .._resources import check_allocation
+from .._validation import as_float_array, check_bool, check_nonneg_float, check_positive_int
+from ._kernels import cross_batch_exp
 
 __all__ = ["DEFAULT_RTOL", "cross", "wedge", "hodge_star", "signed_volume", "blade_indices"]
 
 #: Default relative tolerance below which a cross product is declared exactly zero: some row
 #: lies within ``rtol * ||v_k||`` of the span of the rows before it.
 DEFAULT_RTOL = 1e-12
+
+#: bytes of Python objects per basis blade in the cached blade tables (a tuple of k ints, the
+#: dict entry of the Hodge table, the int objects): a conservative estimate for the size check
+_BYTES_PER_BLADE = 200
+
+_RANGE_HINT = "outside the float64 range; pass unit=True for the direction, or rescale the input"
+
+
+def _from_exponent(M: np.ndarray, E: np.ndarray, what: str) -> np.ndarray:
+    """``M * 2**E`` (finite ``M`` ``(N, c)``, ``E`` ``(N,)``), or a ``ValueError`` when a nonzero
+    row's largest entry would be ``>= 2^1024`` (overflow) or, after a nonzero rescaling
+    ``E``, ``< 2^-1022`` (below the normal range, where precision is lost or the value becomes 0)."""
+    if not np.any(E):  # the kernel's plain result (no rescaling): finite, nothing to check
+        return M
+    amax = np.max(np.abs(M), axis=-1)
+    total = E + np.frexp(amax)[1]  # largest entry in [2^(total-1), 2^total)
+    # E = 0: M holds the computed value itself (a subnormal there is the exact d = 2 result)
+    bad = (amax > 0.0) & ((total > 1024) | ((total < -1021) & (E != 0)))
+    if np.any(bad):
+        t = int(np.argmax(bad))
+        raise ValueError(f"{what}: batch element {t} has magnitude about 2^{int(total[t])}, {_RANGE_HINT}")
+    E = np.where(amax > 0.0, E, 0)
+    return np.ldexp(M, E[:, None].astype(np.int32))
+
+
+def _unit_rows(M: np.ndarray) -> np.ndarray:
+    """Rows of finite ``M`` divided by their 2-norms (zero rows stay zero), the norm taken after
+    dividing by the row's largest |entry| so it neither over- nor underflows."""
+    amax = np.max(np.abs(M), axis=-1, keepdims=True)
+    S = np.divide(M, amax, out=np.zeros_like(M), where=amax > 0)
+    norms = np.linalg.norm(S, axis=-1, keepdims=True)
+    return np.divide(S, norms, out=np.zeros_like(S), where=norms > 0)
 
 
 def _as_stack(name: str, V, *, rows_minus_cols: int) -> np.ndarray:
@@ -42,7 +76,7 @@ def _as_stack(name: str, V, *, rows_minus_cols: int) -> np.ndarray:
     return arr
 
 
-def cross(V, *, rtol: float = DEFAULT_RTOL) -> np.ndarray:
+def cross(V, *, rtol: float = DEFAULT_RTOL, unit: bool = False) -> np.ndarray:
     """Generalized cross product of ``d-1`` vectors in ``R^d``, batched.
 
     ``c = cross(V)`` is the unique vector with ``<c, y> = det[y; v_1; ...; v_{d-1}]`` for
@@ -65,18 +99,33 @@ def cross(V, *, rtol: float = DEFAULT_RTOL) -> np.ndarray:
         row is within relative distance ``rtol`` of the span of the rows before it:
         ``min_k dist(v_k, Span(v_1..v_{k-1})) / ||v_k||_2 <= rtol`` (scale-invariant and,
         unlike the Hadamard ratio ``||c||_2 / prod_i ||v_i||_2``, not shrinking with ``d``).
+        The test is taken after each feature (column) is scaled by a power of two so that its
+        largest |entry| lies in ``[0.5, 1)``: the decision is exactly invariant under
+        power-of-two scalings of features and of the whole input, and the product is
+        covariant, ``cross(V D) = det(D) D^{-1} cross(V)`` (docs/conventions.md, "Vectors and signs").
+    unit : bool
+        Return ``c / ||c||_2`` (dependent rows still give 0).  The unit normal exists at every
+        input scale; computed from a mantissa/exponent form, it never over- or underflows.
 
     Returns
     -------
     ndarray, shape ``(..., d)``
+
+    Raises
+    ------
+    ValueError
+        With ``unit=False``, when a product's largest entry is not representable as a normal
+        float64 (``>= 2^1024`` or ``< 2^-1022``): a silent ``inf`` or ``0`` would misstate it.
     """
     arr = _as_stack("V", V, rows_minus_cols=-1)
     rtol = check_nonneg_float("rtol", rtol)
+    unit = check_bool("unit", unit)
     d = arr.shape[-1]
     batch = arr.shape[:-2]
     n_batch = int(np.prod(batch, dtype=np.int64))
     flat = np.ascontiguousarray(arr.reshape((n_batch, d - 1, d)))
-    out = cross_batch(flat, rtol)
+    M, E = cross_batch_exp(flat, rtol)
+    out = _unit_rows(M) if unit else _from_exponent(M, E, "cross")
     return out.reshape(batch + (d,))
 
 
@@ -86,9 +135,37 @@ def signed_volume(V) -> np.ndarray:
     Equals ``<v_1, cross(v_2, ..., v_d)>`` and the single coefficient of
     ``v_1 ^ ... ^ v_d`` on ``I``.  (The simplex with a vertex at the origin has volume
     ``signed_volume / d!``.)  Input ``(..., d, d)``, output ``(...)``.
+
+    Scale-safe: each row is divided by a power of two (exact) before the LU determinant and
+    the exponents are added back, so the value is right whenever it is a normal float64; a
+    nonzero volume ``>= 2^1024`` or ``< 2^-1022`` raises ``ValueError`` instead of returning
+    ``inf`` or ``0``.
     """
     arr = _as_stack("V", V, rows_minus_cols=0)
-    return np.linalg.det(arr)
+    d = arr.shape[-1]
+    batch = arr.shape[:-2]
+    flat, E = _normalize_row_exponents(arr.reshape((-1, d, d)))
+    sign, logdet = np.linalg.slogdet(flat)
+    det = np.linalg.det(flat)  # |det| <= 1: the rows have max-entry in [0.5, 1)
+    M, e2 = np.frexp(det)
+    # det underflowed although slogdet sees a nonzero value: rebuild it from the logarithm
+    lost = (det == 0.0) & (sign != 0.0)
+    if np.any(lost):
+        L = logdet[lost] / math.log(2.0)
+        e2[lost] = np.floor(L).astype(e2.dtype) + 1
+        M[lost] = sign[lost] * np.exp2(L - e2[lost])
+    out = _from_exponent(M[:, None], (E.sum(axis=-1) + e2).astype(np.int64), "signed_volume")
+    return out[:, 0].reshape(batch)
+
+
+def _normalize_row_exponents(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Divide every row of ``A`` (shape ``(..., k, d)``) by a power of two so that its largest
+    |entry| lies in ``[0.5, 1)`` (zero rows stay zero); returns the scaled array and the
+    exponents ``(..., k)``.  Exact: multilinear quantities (minors, volumes) of ``A`` are those
+    of the result times ``2^(sum of exponents)``."""
+    amax = np.max(np.abs(A), axis=-1)
+    E = np.frexp(amax)[1]
+    return np.ldexp(A, -E[..., None]), E.astype(np.int64)
 
 
 @cache
@@ -102,17 +179,35 @@ def wedge(V) -> np.ndarray:
 
     ``(v_1 ^ ... ^ v_k)_I = det(V[:, I])`` for ``I`` in ``itertools.combinations(range(d), k)``.
     Input ``(..., k, d)`` with ``1 <= k <= d``; output ``(..., C(d, k))``.
+
+    Rows are scaled by powers of two before the minors are taken (exact), so no minor over-
+    or underflows on the way; a blade whose largest coefficient is not a normal float64
+    raises ``ValueError``.  The ``C(d, k)`` blade table and minors are sized against the
+    memory this process can still allocate before anything is built
+    (:func:`wedgenet._resources.check_allocation`).
     """
     arr = as_float_array("V", V, min_ndim=2)
     k, d = arr.shape[-2], arr.shape[-1]
     if k < 1 or k > d:
         raise ValueError(f"V must hold 1 <= k <= d rows of vectors in R^d; got shape {arr.shape}")
-    combos = np.array(blade_indices(d, k), dtype=np.intp)  # (C, k)
-    minors = arr[..., :, combos]  # (..., k, C, k)
-    minors = np.moveaxis(minors, -3, -2)  # (..., C, k, k)
     if k == 1:
-        return minors[..., 0, 0]
-    return np.linalg.det(minors)
+        return arr[..., 0, :].copy()
+    batch = arr.shape[:-2]
+    n_batch = int(np.prod(batch, dtype=np.int64))
+    n_blades = math.comb(d, k)
+    check_allocation(
+        n_blades * (_BYTES_PER_BLADE + 8 * k) + 2 * n_batch * n_blades * 8 * (k * k + 1),
+        f"wedge: {n_blades:.3g} coefficients of a {k}-blade in R^{d} (x{n_batch})",
+    )
+    flat, E = _normalize_row_exponents(arr.reshape((n_batch, k, d)))
+    combos = np.array(blade_indices(d, k), dtype=np.intp)  # (C, k)
+    minors = np.moveaxis(flat[:, :, combos], -3, -2)  # (N, C, k, k), entries <= 1
+    dets = np.linalg.det(minors)  # |det| <= k^(k/2)
+    amax = np.max(np.abs(dets), axis=-1)
+    e2 = np.frexp(amax)[1]
+    M = np.ldexp(dets, -e2[:, None])
+    out = _from_exponent(M, E.sum(axis=-1) + e2, "wedge")
+    return out.reshape(batch + (n_blades,))
 
 
 def _basis_product(indices: list[int]) -> tuple[int, tuple[int, ...]]:
@@ -155,16 +250,21 @@ def hodge_star(B, d: int, k: int) -> np.ndarray:
     ``I = e_1 ^ ... ^ e_d``; the result equals clifford's ``MultiVector.dual()``.
     Input ``(..., C(d, k))`` coefficients in ``combinations(range(d), k)`` order; output
     ``(..., C(d, d-k))`` in ``combinations(range(d), d-k)`` order.  The grade ``k`` must be
-    given because ``C(d, k) = C(d, d-k)``.
+    given because ``C(d, k) = C(d, d-k)``.  The coefficient count is checked before any blade
+    table is built, and the tables against the memory this process can still allocate.
     """
     d = check_positive_int("d", d)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= d:
         raise ValueError(f"k must be an integer grade in [0, d={d}]; got {k!r}")
     arr = as_float_array("B", B, min_ndim=1)
-    n_src = len(blade_indices(d, int(k)))
+    n_src = math.comb(d, int(k))  # = C(d, d-k): checked before any blade table is built
     if arr.shape[-1] != n_src:
         raise ValueError(f"B must have {n_src} = C({d}, {k}) coefficients in its last axis; got {arr.shape}")
+    check_allocation(
+        n_src * (2 * _BYTES_PER_BLADE + 16 * d) + 2 * arr.nbytes,
+        f"hodge_star: blade tables for C({d}, {k}) = {n_src:.3g} coefficients",
+    )
     pos, sgn = _hodge_table(d, int(k))
-    out = np.empty(arr.shape[:-1] + (len(blade_indices(d, d - int(k))),))
+    out = np.empty(arr.shape[:-1] + (n_src,))
     out[..., pos] = arr * sgn
     return out

@@ -131,6 +131,15 @@ class Dictionary(WedgeDictionary):
 
         return dense_violators(self.K, theta, k, threshold, exclude)
 
+    def max_column_norm(self) -> float:
+        """``max_j ||K_j||_2`` (exact, computed once): the bound that lets the solver remember
+        scores between pricing passes (``wedgenet.solvers.screening``)."""
+        if getattr(self, "_max_column_norm", None) is None:
+            from ..solvers.base import dense_max_column_norm
+
+            self._max_column_norm = dense_max_column_norm(self.K)
+        return self._max_column_norm
+
     def __repr__(self) -> str:
         n, p = self.K.shape
         return f"Dictionary(n={n}, p={p}, {self._kind()})"

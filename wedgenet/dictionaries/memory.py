@@ -1,8 +1,14 @@
-"""Memory guard: refuse, before allocating, a dictionary larger than the memory budget."""
+"""Memory guard: refuse, before allocating, a dictionary larger than the memory budget.
+
+The budget is a fraction of what this process can really still allocate
+(:func:`wedgenet._resources.available_bytes`: free memory, the cgroup limit and ``ulimit -v``),
+so under an address-space limit the automatic mode streams instead of dying in numpy.
+"""
 
 from __future__ import annotations
 
-import os
+from .._resources import available_bytes
+from .._resources import format_bytes as format_bytes
 
 __all__ = ["MemoryBudgetError", "available_memory", "default_memory_budget", "check_memory"]
 
@@ -15,18 +21,9 @@ class MemoryBudgetError(MemoryError):
 
 
 def available_memory() -> int:
-    """Bytes of memory available now (``MemAvailable`` on Linux, else physical memory)."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - exotic platforms
-        return 8 * 1024**3
+    """Bytes this process can still allocate: ``min(MemAvailable, cgroup limit - usage,
+    RLIMIT_AS - virtual size)`` (see :mod:`wedgenet._resources`)."""
+    return available_bytes()
 
 
 def default_memory_budget() -> int:
@@ -42,10 +39,3 @@ def check_memory(what: str, n_bytes: int, budget: int, *, count: int, hint: str)
             f"memory budget of {format_bytes(budget)}. {hint}"
         )
 
-
-def format_bytes(n: float) -> str:
-    """``n`` bytes in the largest decimal unit that keeps the number at least 1 (``"1.2 GB"``)."""
-    for unit, size in (("EB", 1e18), ("PB", 1e15), ("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= size:
-            return f"{n / size:.3g} {unit}"
-    return f"{int(n)} bytes"

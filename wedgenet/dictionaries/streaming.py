@@ -47,7 +47,16 @@ from .base import WedgeDictionary
 from .provenance import Provenance, ProvenanceTable, lazy_getitem
 from .setup import SamplingPlan, Setup, _check_generator, prepare
 
-__all__ = ["PricingSpec", "ScanResult", "LocalPricer", "StreamedDictionary", "streamed_dictionary", "scan_range"]
+__all__ = ["PricingSpec", "ScanResult", "LocalPricer", "StreamedDictionary", "streamed_dictionary", "scan_range",
+           "STREAM_ABOVE_BYTES", "prefer_streamed"]
+
+#: ``dictionary_mode="auto"`` streams when the explicit ``K`` would exceed this many bytes.  Measured
+#: (benchmarks/bench_stream.py --passes, spiral reg="l2", 2 loaded cores): the explicit build costs
+#: about 40 streamed pricing passes (0.21 GB, n = 300: build 4.7 s, streamed pass 0.15 s; 1.7 GB,
+#: n = 600: build 21.6 s, streamed pass 0.54 s), while a certified fit with remembered pricing makes
+#: 3-7 full passes.  Explicit was faster end to end at 0.21 GB (16 s vs 27 s), streamed at 1.7 GB
+#: (34 s vs 75 s): the break-even lies between, and 1 GB is the rule.
+STREAM_ABOVE_BYTES = 1e9
 
 #: score entries per chunk (the chunk's output buffer is 8 bytes each)
 CHUNK_COLUMNS = 1 << 20
@@ -431,6 +440,8 @@ class StreamedDictionary(WedgeDictionary):
         th, _ = _as_theta(theta)
         if th.shape[0] != self.n_samples:
             raise ValueError(f"theta must have {self.n_samples} rows; got {th.shape}")
+        if not np.all(np.isfinite(th)):
+            raise ValueError("theta must be finite (a NaN or inf dual point cannot be priced)")
         k = max(int(k), 0)
         threshold = float(threshold)
         ex = np.zeros(0, dtype=np.int64) if exclude is None else np.asarray(exclude, dtype=np.int64)
@@ -480,6 +491,46 @@ class StreamedDictionary(WedgeDictionary):
             e = min(s + c, self.n_positions)
             self.spec.price(s, e - s, th, out[s * self.per: e * self.per])
         return out
+
+    def max_column_norm(self) -> float:
+        """An upper bound ``N >= max_j ||K_j||_2`` over every column, from the data alone.
+
+        A column is ``(w . x_i + b)_+ / ||w||_p`` (depth 2; depth 3 applies ``(s (. - t))_+`` to it,
+        which never increases an entry's magnitude beyond ``max_i |w . x_i + b| / ||w||_p``) and
+        every neuron's hyperplane passes through a point ``q`` that is ``0`` (families without a
+        bias) or a training sample (the anchor, or a point of the affine pool).  With
+        ``||w||_2 <= ||w||_p`` (``p <= 2``), ``|w . x_i + b| / ||w||_p <= ||x_i - q||``; so
+        ``||K_j||^2 <= sum_i max_q ||x_i - q||^2`` (depth 2; the two orientations split the
+        entries) and ``n max_{i,q} ||x_i - q||^2`` (depth 3).  Computed once, in data coordinates
+        (scaled by the largest entry, so it neither overflows nor underflows).
+        """
+        if getattr(self, "_max_column_norm", None) is None:
+            from .families import MODE_PLAIN
+
+            X = np.asarray(self.setup.X, dtype=np.float64)
+            scale = float(np.abs(X).max()) if X.size else 0.0
+            if scale == 0.0:
+                self._max_column_norm = 0.0
+                return 0.0
+            Xs = X / scale
+            if int(self.setup.family.mode) == MODE_PLAIN:  # b = 0: q = 0
+                far = np.sqrt(np.sum(Xs**2, axis=1))
+            else:  # q is a training sample: max_q ||x_i - q|| <= ||x_i - c|| + max_q ||q - c||
+                c = Xs.mean(axis=0)
+                r = np.sqrt(np.sum((Xs - c) ** 2, axis=1))
+                far = r + r.max()
+            n = X.shape[0]
+            bound = math.sqrt(n) * float(far.max()) if self.depth == 3 else math.sqrt(float(np.sum(far**2)))
+            self._max_column_norm = scale * bound * (1.0 + 1e-12)
+        return self._max_column_norm
+
+
+def prefer_streamed(n_samples: int, n_columns: int, threshold: float = STREAM_ABOVE_BYTES) -> bool:
+    """Whether ``dictionary_mode="auto"`` should stream: the explicit ``(n_samples, n_columns)``
+    float64 matrix would exceed ``threshold`` bytes (:data:`STREAM_ABOVE_BYTES`, measured
+    break-even), whatever the memory budget allows.  ``n_columns`` is the candidate-column count
+    before de-duplication (``StreamedDictionary.n_columns``), an upper bound of the explicit one."""
+    return 8.0 * float(n_samples) * float(n_columns) > float(threshold)
 
 
 def streamed_dictionary(

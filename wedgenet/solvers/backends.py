@@ -17,14 +17,19 @@ certificate computed by pricing *every* column of the problem (docs/conventions.
 from __future__ import annotations
 
 import contextlib
-import threading
+import copy
+import dataclasses
+import math
 import time
 import warnings
 
 import numpy as np
 
-from .base import LassoProblem, SolverResult, certify, certify_and_price
+from .base import LassoProblem, SolverResult, certify, certify_and_price, dual_point
+from .certificate import dual_certificate
+from .errors import SolverError
 from .inner import CvxpyClarabel, SklearnCD, inner_solver_for
+from .screening import SURVIVOR_BYTES, CachedColumns, PricingMemory, gap_safe_radius
 
 __all__ = ["BACKENDS", "Backend", "FullSolve", "WorkingSet", "get_backend", "register_backend"]
 
@@ -53,13 +58,15 @@ def register_backend(backend: Backend) -> Backend:
 
 
 def get_backend(name: str, problem: LassoProblem) -> Backend:
+    """A NEW back-end instance for one fit (a copy of the registered one), so the state of a
+    solve (``WorkingSet.best``) belongs to that fit alone, whatever runs concurrently."""
     key = "working_set" if name == "auto" else name
     if not isinstance(key, str) or key not in BACKENDS:
         raise ValueError(f"solver must be 'auto' or one of {tuple(BACKENDS)}; got {name!r}")
     be = BACKENDS[key]
     if not be.supports(problem):
         raise ValueError(f"solver={name!r} does not support loss={problem.loss.name!r}; use solver='auto'")
-    return be
+    return copy.deepcopy(be)
 
 
 def _scale_advice(history: list | None = None) -> str:
@@ -105,7 +112,7 @@ class FullSolve(Backend):
         try:
             sol = self.inner.solve(K, problem.y, problem.lam, problem.loss, problem.intercept)
         except RuntimeError as exc:
-            raise RuntimeError(f"{exc}; {_scale_advice()}, or use solver='auto'") from None
+            raise SolverError(f"{exc}; {_scale_advice()}, or use solver='auto'") from None
         nz = _solution_rows(self.inner, sol.coef, K, problem.y)
         cert, theta, icpt = certify(problem, idx[nz], sol.coef[nz], sol.intercept, sol.theta)
         res = SolverResult(idx[nz], sol.coef[nz], icpt, cert, cert.relative_gap <= tol, 1, self.name, theta)
@@ -151,59 +158,95 @@ def blas_threads(n: int | None):
 class WorkingSet(Backend):
     """Column generation with a restricted solver; certified over the whole dictionary.
 
-    ``initial`` columns start the working set, up to ``max(grow, |support|)`` violators join it
-    per outer iteration.  ``blas_threads`` (default 1) caps the BLAS threads during the solve:
-    the restricted solves make thousands of small matrix-vector products, where threads cost
-    more than they bring (2-3x slower with 2 threads on a loaded 2-core machine, measured);
-    ``None`` leaves the BLAS settings alone.
+    ``initial`` columns start the working set; per outer iteration up to
+    ``max(grow, 2 |support|)`` violators join it (the working set at least doubles its support,
+    as in celer's and skglm's growth rules, so few outer iterations are needed).
+    ``blas_threads`` (default 1) caps the BLAS threads during the solve: the restricted solves
+    make thousands of small matrix-vector products, where threads cost more than they bring
+    (2-3x slower with 2 threads on a loaded 2-core machine, measured); ``None`` leaves the BLAS
+    settings alone.
+
+    ``remember`` (default ``True``): with a column source that gives ``max_column_norm()``,
+    full pricing passes are replaced by the survivors of the last pass plus a bound on the
+    other columns, and Gap Safe screening discards columns for good
+    (:mod:`wedgenet.solvers.screening`); ``survivor_bytes`` caps the survivors' memory.
+
+    One instance serves one solve at a time: :func:`get_backend` hands every fit its own copy.
+    ``best`` is the best certified state of the running (or last) solve, for Ctrl-C.
     """
 
     name = "working_set"
 
-    def __init__(self, initial: int = 32, grow: int = 64, blas_threads: int | None = 1) -> None:
+    def __init__(self, initial: int = 32, grow: int = 64, blas_threads: int | None = 1, remember: bool = True,
+                 survivor_bytes: float = SURVIVOR_BYTES) -> None:
         self.initial = initial
         self.grow = grow
         self.blas_threads = blas_threads
-        self._local = threading.local()
+        self.remember = remember
+        self.survivor_bytes = survivor_bytes
+        #: the best certified state of the running (or last) solve of THIS instance
+        self.best: SolverResult | None = None
+        #: full pricing passes of the last solve
+        self.n_full_passes = 0
 
-    @property
-    def best(self) -> SolverResult | None:
-        """The best certified state of the running (or last) solve *in the calling thread*;
-        ``wedgenet.fit`` reports it on Ctrl-C.  Per thread, so that solves running concurrently
-        on the shared registered backend (threaded grid searches) never see each other's state."""
-        return getattr(self._local, "best", None)
-
-    @best.setter
-    def best(self, value: SolverResult | None) -> None:
-        self._local.best = value
-
-    def __getstate__(self) -> dict:  # thread-local state is not copied (deepcopy, pickling)
-        state = self.__dict__.copy()
-        del state["_local"]
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        self._local = threading.local()
+    def __deepcopy__(self, memo) -> WorkingSet:  # a fresh instance: settings only, no solve state
+        return WorkingSet(self.initial, self.grow, self.blas_threads, self.remember, self.survivor_bytes)
 
     def solve(self, problem, *, tol=1e-6, max_iter=100, verbose=False, inner=None, warm_start=None):
         """Column generation; ``warm_start`` (a previous result) seeds the working set."""
-        self.best = None  # the best certified state of THIS solve (read by wedgenet.fit on Ctrl-C)
+        self.best = None
+        self.n_full_passes = 0
         with blas_threads(self.blas_threads):
             return self._solve(problem, tol=tol, max_iter=max_iter, verbose=verbose, inner=inner,
                                warm_start=warm_start)
+
+    def _memory(self, problem) -> PricingMemory | None:
+        src = problem.columns
+        if not self.remember or not callable(getattr(src, "max_column_norm", None)):
+            return None
+        mem = PricingMemory(src, problem.n_samples, problem.lam, self.survivor_bytes)
+        return mem if math.isfinite(mem.N) else None
+
+    def _price(self, problem, mem, theta, k, threshold, exclude):
+        """``(max_score, violators)``: one full pass (no memory), or the survivors and the bound,
+        with a full pass only when the survivors offer no violator and the bound exceeds ``threshold``."""
+        if mem is None:
+            add, _, m = problem.columns.violators(theta, k, threshold, exclude)  # one full pass
+            self.n_full_passes += 1
+            return m, add, None, -math.inf
+        S, bound = mem.price(theta)
+        add = mem.top(S, k, threshold, exclude)
+        if add.size == 0 and bound > threshold:
+            m = mem.full_pass(theta)
+            self.n_full_passes += 1
+            S, bound = mem.price(theta)
+            add = mem.top(S, k, threshold, exclude)
+            return m, add, S, bound
+        return mem.max_score(S, bound), add, S, bound
 
     def _solve(self, problem, *, tol, max_iter, verbose, inner, warm_start):
         inner = inner or inner_solver_for(problem.loss, problem.group)
         p = problem.columns.n_columns
         y = problem.y
+        lam = problem.lam
         icpt0 = problem.loss.intercept_only(y) if problem.intercept else (
             np.zeros(y.shape[1]) if y.ndim == 2 else 0.0)
         empty = np.zeros((0,) + y.shape[1:])
+        mem = self._memory(problem)
+        if mem is not None:  # restricted columns come from the survivors' dense copy when possible
+            problem = dataclasses.replace(problem, columns=CachedColumns(problem.columns, mem))
         # one pricing pass: the certificate of z = 0 and the best-scoring columns to start from
         # (threshold -1: any column, even when no score exceeds lam, as with a degenerate hinge dual)
-        cert, theta, icpt0, ws, _ = certify_and_price(problem, np.zeros(0, dtype=np.int64), empty, icpt0,
-                                                      k=min(self.initial, p), threshold=-1.0)
+        if mem is None:
+            cert, theta, icpt0, ws, _ = certify_and_price(problem, np.zeros(0, dtype=np.int64), empty, icpt0,
+                                                          k=min(self.initial, p), threshold=-1.0)
+            self.n_full_passes += 1
+        else:
+            primal, theta, icpt0 = dual_point(problem, np.zeros(0, dtype=np.int64), empty, icpt0)
+            m = mem.full_pass(theta)
+            self.n_full_passes += 1
+            ws = mem.top(mem.price(theta)[0], min(self.initial, p), -1.0, None)
+            cert = dual_certificate(problem.loss, y, lam, primal, theta, m, p)
         history = [cert]
         if cert.relative_gap <= tol:  # the zero network is certified optimal
             res = SolverResult(np.zeros(0, dtype=np.int64), empty, icpt0, cert, cert.relative_gap <= tol, 0,
@@ -228,29 +271,42 @@ class WorkingSet(Backend):
         for it in range(1, max_iter + 1):
             Kws = problem.columns.columns(ws)
             try:
-                sol = inner.solve(Kws, y, problem.lam, problem.loss, problem.intercept,
+                sol = inner.solve(Kws, y, lam, problem.loss, problem.intercept,
                                   init=coef if inner.warm_starts else None, **precise)
             except RuntimeError as exc:  # a restricted solver failed: keep the last certified state
                 if n_done == 0:
-                    raise RuntimeError(f"{exc}; {_scale_advice(history)}") from None
+                    raise SolverError(f"{exc}; {_scale_advice(history)}") from None
                 stalled = f"stopped at iteration {it}: {exc}"
                 break
             n_done = it
             coef, icpt = sol.coef, sol.intercept
             nz = _solution_rows(inner, coef, Kws, y)
             support, coef_s = ws[nz], coef[nz]
-            # one pricing pass: the certificate over every column and the worst violators outside ws
-            cert, theta, icpt, add, _ = certify_and_price(
-                problem, support, coef_s, icpt, sol.theta, k=max(self.grow, support.size),
-                threshold=problem.lam * (1.0 + 1e-9), exclude=ws)
+            # pricing: the certificate over every column and the worst violators outside ws
+            primal, theta, icpt = dual_point(problem, support, coef_s, icpt, sol.theta)
+            m, add, S, bound = self._price(problem, mem, theta, max(self.grow, 2 * support.size),
+                                           lam * (1.0 + 1e-9), ws)
+            cert = dual_certificate(problem.loss, y, lam, primal, theta, m, p)
             history.append(cert)
             if self.best is None or cert.relative_gap <= self.best.certificate.relative_gap:  # Ctrl-C: wedgenet.fit
                 self.best = SolverResult(support, coef_s, icpt, cert, False, it, self.name, theta, history)
             if verbose:
-                print(f"[working set] iter {it}: |ws|={ws.size} support={support.size} {cert} "
-                      f"({time.perf_counter() - t0:.2f}s)")
+                extra = "" if mem is None else (f" survivors={mem.idx.size} screened={mem.n_screened}"
+                                                f"{' rest-screened' if mem.rest_screened else ''}")
+                print(f"[working set] iter {it}: |ws|={ws.size} support={support.size} passes={self.n_full_passes}"
+                      f"{extra} {cert} ({time.perf_counter() - t0:.2f}s)")
             if cert.relative_gap <= tol and cert.max_violation <= 1.0 + 1e-6:
                 break
+            if mem is not None and S is not None:
+                radius = gap_safe_radius(problem.loss, cert.gap)
+                if radius is not None:
+                    gone = mem.screen(theta, min(1.0, lam / m) if m > 0 else 1.0, S, bound, radius)
+                    # optimal coefficient 0: out of the working set for good (an interior-point
+                    # restricted solver keeps them: its accuracy degrades on tiny working sets)
+                    if gone.size and not inner.zero_rtol:
+                        keep = ~np.isin(ws, gone)
+                        ws, coef = ws[keep], coef[keep]
+                        add = add[~np.isin(add, gone)]
             if add.size == 0:
                 # no violator outside the working set: solve the restricted problem more precisely,
                 # first with a tighter tolerance, then with the next solver that supports the loss
@@ -266,9 +322,10 @@ class WorkingSet(Backend):
                 break
             ws_new = np.union1d(ws, add)  # never drop columns: that can cycle (degenerate hinge duals)
             coef_new = np.zeros((ws_new.size,) + y.shape[1:])
-            coef_new[np.searchsorted(ws_new, support)] = coef_s
+            coef_new[np.searchsorted(ws_new, ws)] = coef
             ws, coef = ws_new, coef_new
-        res = SolverResult(support, coef_s, icpt, cert, cert.relative_gap <= tol, n_done, self.name, theta, history)
+        res = SolverResult(support, coef_s, icpt, cert, cert.relative_gap <= tol, n_done, self.name, theta, history,
+                           self.n_full_passes)
         _warn_if_not_converged(res, tol, stalled)
         return res
 

@@ -12,6 +12,16 @@ A *column source* is anything with
   ALL columns, the excluded ones included (0 for an empty source).  ``k = 0`` asks for the
   maximum only.
 
+Optional, for pricing that remembers and safe screening (:mod:`wedgenet.solvers.screening`):
+
+* ``max_column_norm() -> float``: an upper bound ``N >= max_j ||K_j||_2`` over ALL columns
+  (exact for an explicit matrix; for a streamed dictionary a bound from the data, see
+  :meth:`wedgenet.dictionaries.StreamedDictionary.max_column_norm`).  With it the working set
+  keeps the top columns of the last full pass (the *survivors*) and bounds every other column
+  by ``|K_j^T theta| <= |K_j^T theta_0| + N ||theta - theta_0||`` (Cauchy-Schwarz), so only a
+  bound that can exceed ``lam`` triggers a new full pass.  A source without it gets one full
+  pass per outer iteration.
+
 Solvers see only that protocol (the certificate takes its maximum dual violation from the
 same pass that hands the working set its new columns), so a source never has to hold a
 ``(p,)`` array: a streamed dictionary can keep a running maximum and a bounded heap of the
@@ -27,6 +37,7 @@ which has the same optimal value as the ReLU network objective with the ``(lam/2
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -43,6 +54,8 @@ __all__ = [
     "SolverResult",
     "certify",
     "certify_and_price",
+    "check_theta",
+    "dense_max_column_norm",
     "dense_violators",
     "penalty",
 ]
@@ -77,6 +90,50 @@ class ExplicitColumns:
         """Every column's score (a ``(p,)`` array; kept for callers outside the solvers)."""
         return price_matrix(self.K, theta)
 
+    def max_column_norm(self) -> float:
+        """``max_j ||K_j||_2`` (exact; computed once)."""
+        if getattr(self, "_max_norm", None) is None:
+            self._max_norm = dense_max_column_norm(self.K)
+        return self._max_norm
+
+
+def dense_max_column_norm(K: np.ndarray) -> float:
+    """``max_j ||K_j||_2`` of a dense ``(n, p)`` matrix, overflow-safe.
+
+    Sums of squares accumulate over contiguous row blocks (C order) or column blocks (F order),
+    so no temporary of the size of ``K`` is made; columns are scaled by their maximum first."""
+    if K.size == 0:
+        return 0.0
+    n, p = K.shape
+    blocks = [(slice(s, s + 64), slice(None)) for s in range(0, n, 64)] if K.flags.c_contiguous else \
+        [(slice(None), slice(s, s + 4096)) for s in range(0, p, 4096)]
+    ss = np.zeros(p)
+    for r, c in blocks:  # one pass, unscaled: exact unless a square overflows or underflows
+        B = K[r, c]
+        ss[c] += np.einsum("ij,ij->j", B, B)
+    top = float(ss.max())
+    if math.isfinite(top) and top > 1e-250:  # underflowed squares are < 1e-308: negligible
+        return math.sqrt(top) * (1.0 + 1e-12)
+    mx = np.zeros(p)
+    for r, c in blocks:
+        np.maximum(mx[c], np.abs(K[r, c]).max(axis=0), out=mx[c])
+    safe = np.where(mx > 0, mx, 1.0)
+    ss = np.zeros(p)
+    for r, c in blocks:
+        B = K[r, c] / safe[c]
+        ss[c] += np.einsum("ij,ij->j", B, B)
+    return float((mx * np.sqrt(ss)).max())
+
+
+def check_theta(theta: np.ndarray, n: int) -> np.ndarray:
+    """``theta`` as float64 with ``n`` rows and finite entries, else ``ValueError``."""
+    th = np.asarray(theta, dtype=np.float64)
+    if th.ndim not in (1, 2) or th.shape[0] != n:
+        raise ValueError(f"theta must have {n} rows; got shape {th.shape}")
+    if not np.all(np.isfinite(th)):
+        raise ValueError("theta must be finite (a NaN or inf dual point cannot be priced)")
+    return th
+
 
 def price_matrix(K: np.ndarray, theta: np.ndarray) -> np.ndarray:
     """``|K^T theta|`` for a vector ``theta``; row norms ``||K^T Theta||_2`` for a matrix."""
@@ -87,7 +144,7 @@ def price_matrix(K: np.ndarray, theta: np.ndarray) -> np.ndarray:
 def dense_violators(K: np.ndarray, theta: np.ndarray, k: int, threshold: float,
                     exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
     """The column-source ``violators`` of an explicit ``(n, p)`` matrix, vectorised."""
-    scores = price_matrix(K, theta)
+    scores = price_matrix(K, check_theta(theta, K.shape[0]))
     m = float(scores.max()) if scores.size else 0.0
     k = int(k)
     if k <= 0 or not m > threshold:
@@ -144,16 +201,12 @@ class SolverResult:
     solver: str
     theta: np.ndarray = field(repr=False)
     history: list = field(default_factory=list, repr=False)
+    #: full pricing passes over every column that the solve made
+    n_full_passes: int = 0
 
     @property
     def objective(self) -> float:
         return self.certificate.primal
-
-    def dense_coef(self, p: int) -> np.ndarray:
-        shape = (p,) if self.coef.ndim == 1 else (p, self.coef.shape[1])
-        out = np.zeros(shape)
-        out[self.support] = self.coef
-        return out
 
 
 def predictions(problem: LassoProblem, support: np.ndarray, coef: np.ndarray, intercept) -> np.ndarray:
@@ -188,17 +241,25 @@ def certify_and_price(problem: LassoProblem, support: np.ndarray, coef: np.ndarr
     The violators score above ``threshold`` (default ``lam``) at the returned dual point and
     are not in ``exclude``.  Returns ``(certificate, theta, intercept, idx, scores)``.
     """
-    loss = problem.loss
+    primal, theta, intercept = dual_point(problem, support, coef, intercept, theta)
     lam = problem.lam
+    idx, scores, m = problem.columns.violators(theta, k, lam if threshold is None else threshold, exclude)
+    cert = dual_certificate(problem.loss, problem.y, lam, primal, theta, m, problem.columns.n_columns)
+    return cert, theta, intercept, idx, scores
+
+
+def dual_point(problem: LassoProblem, support: np.ndarray, coef: np.ndarray, intercept,
+               theta: np.ndarray | None = None) -> tuple[float, np.ndarray, np.ndarray | float]:
+    """``(primal, theta, intercept)``: the primal value (after re-fitting a free intercept) and the
+    dual point ``-grad L(pred)`` (or the given ``theta``) projected onto ``1^T theta = 0``."""
+    loss = problem.loss
     pred0 = predictions(problem, support, coef, 0.0)
     if problem.intercept:
         intercept = loss.refit_intercept(pred0, problem.y, intercept)
     pred = pred0 + intercept
-    primal = loss.value(pred, problem.y) + lam * penalty(coef)
+    primal = loss.value(pred, problem.y) + problem.lam * penalty(coef)
     if theta is None:
         theta = -loss.gradient(pred, problem.y)
     if problem.intercept:
         theta = loss.project_dual(theta, problem.y)
-    idx, scores, m = problem.columns.violators(theta, k, lam if threshold is None else threshold, exclude)
-    cert = dual_certificate(loss, problem.y, lam, primal, theta, m, problem.columns.n_columns)
-    return cert, theta, intercept, idx, scores
+    return primal, theta, intercept

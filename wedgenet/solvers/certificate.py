@@ -95,8 +95,9 @@ class Certificate:
                         "approximated within the chamber-diameter factor 1/(1-eps), not certified")
         elif self.scope == "sampled":
             total = f" of {self.n_candidates_total:,}" if self.n_candidates_total else ""
-            head = (f"optimal over a sampled dictionary only ({self.n_columns_priced:,}{total} candidate columns): "
-                    "no bound on the distance to the global optimum" if closed else
+            none = "" if self.lower_bound is not None else ": no bound on the distance to the global optimum"
+            head = (f"optimal over a sampled dictionary only ({self.n_columns_priced:,}{total} candidate columns)"
+                    + none if closed else
                     f"NOT certified: {gap} over a sampled dictionary ({self.n_columns_priced:,}{total} columns)")
         else:
             head = (f"optimal over the {self.n_columns_priced:,} dictionary columns priced" if closed

@@ -22,6 +22,7 @@ Plug-ins, chosen by capability (``supports(loss, group)``), never by an ``if`` c
 
 from __future__ import annotations
 
+import time
 import warnings
 from dataclasses import dataclass
 
@@ -32,9 +33,11 @@ from scipy.linalg.lapack import dpotrf, dpotrs, dtrtrs
 from .losses import Loss
 
 __all__ = ["InnerSolution", "SquaredActiveSet", "lasso_active_set", "SklearnCD", "SklearnLiblinear", "CvxpyClarabel",
-           "INNER_SOLVERS", "inner_solver_for"]
+           "INNER_SOLVERS", "clarabel_settings", "inner_solver_for", "register_inner"]
 
-CLARABEL_SETTINGS = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10, "max_iter": 500}
+def clarabel_settings(tol: float = 1e-10, max_iter: int = 500) -> dict:
+    """Clarabel's settings for every cvxpy solve of the package (written once here)."""
+    return {"tol_gap_abs": tol, "tol_gap_rel": tol, "tol_feas": tol, "max_iter": max_iter}
 
 
 @dataclass
@@ -337,8 +340,7 @@ class CvxpyClarabel:
         else:
             obj = loss.cvxpy(pred, y)
         prob = cp.Problem(cp.Minimize(obj + lam * reg), cons)
-        settings = dict(CLARABEL_SETTINGS)
-        settings.update(tol_gap_abs=tol, tol_gap_rel=tol, tol_feas=tol, max_iter=max_iter)
+        settings = clarabel_settings(tol, max_iter)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "may be inaccurate": the certificate decides
             try:
@@ -376,30 +378,66 @@ class SklearnLiblinear:
         return loss.name == "logistic" and not group
 
     def solve(self, K: np.ndarray, y: np.ndarray, lam: float, loss: Loss, intercept: bool,
-              init: np.ndarray | None = None, tol: float = 1e-12, max_iter: int = 100_000) -> InnerSolution:
+              init: np.ndarray | None = None, tol: float = 1e-12, max_iter: int = 1000,
+              time_limit: float = 120.0) -> InnerSolution:
+        """liblinear in a worker thread (it releases the GIL): the caller waits at most
+        ``time_limit`` seconds and stays responsive to Ctrl-C (checked every 0.1 s); on either,
+        ``SolverError`` / ``KeyboardInterrupt`` is raised at once while the worker, which cannot
+        be stopped, finishes its (bounded, ``max_iter``) run in the background."""
+        import threading
+
         import sklearn
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.linear_model import LogisticRegression
 
+        from .errors import SolverError
+
+        if np.unique(y).size < 2:  # liblinear refuses one class; not a property of the problem
+            raise SolverError(f"{self.name}: needs both labels in y")
         # scikit-learn 1.8 replaced penalty="l1" by l1_ratio=1
         l1 = {"l1_ratio": 1.0} if tuple(int(v) for v in sklearn.__version__.split(".")[:2]) >= (1, 8) else {
             "penalty": "l1"}
         model = LogisticRegression(C=1.0 / lam, solver="liblinear", fit_intercept=intercept, intercept_scaling=1e6,
                                    tol=tol, max_iter=max_iter, **l1)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(K, y)
+        out: dict = {}
+
+        def work() -> None:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    model.fit(K, y)
+            except Exception as exc:  # reported in the caller's thread
+                out["error"] = exc
+
+        th = threading.Thread(target=work, name="wedgenet-liblinear", daemon=True)
+        th.start()
+        deadline = time.monotonic() + float(time_limit)
+        while th.is_alive():
+            th.join(0.1)
+            if th.is_alive() and time.monotonic() > deadline:
+                raise SolverError(f"{self.name}: restricted solve over its time limit of {time_limit:g} s")
+        if "error" in out:
+            raise SolverError(f"{self.name}: {out['error']}")
         return InnerSolution(model.coef_[0].copy(), float(model.intercept_[0]) if intercept else 0.0, None, "ok")
 
 
 INNER_SOLVERS: list = [SquaredActiveSet(), CvxpyClarabel(), SklearnLiblinear(), SklearnCD()]
 
 
-def inner_solver_for(loss: Loss, group: bool, prefer: str | None = None, after=None):
+def register_inner(solver, before: str | None = None) -> None:
+    """Add a restricted solver to the registry (before the one named ``before``, else last)."""
+    names = [s.name for s in INNER_SOLVERS]
+    if solver.name in names:
+        INNER_SOLVERS.pop(names.index(solver.name))
+        names.remove(solver.name)
+    INNER_SOLVERS.insert(names.index(before) if before in names else len(INNER_SOLVERS), solver)
+
+
+def inner_solver_for(loss: Loss, group: bool, after=None):
     """The first registered restricted solver that supports the loss.
 
-    ``prefer`` picks one by name; ``after`` returns the next supporting solver after the given
-    one (the fallback when a restricted solve is not accurate enough), or ``None``.
+    ``after`` returns the next supporting solver after the given one (the fallback when a
+    restricted solve is not accurate enough), or ``None``.
     """
     pool = INNER_SOLVERS
     if after is not None:
@@ -407,6 +445,6 @@ def inner_solver_for(loss: Loss, group: bool, prefer: str | None = None, after=N
         pool = pool[names.index(after.name) + 1:] if after.name in names else []
         return next((s for s in pool if s.supports(loss, group)), None)
     for s in pool:
-        if (prefer is None or s.name == prefer) and s.supports(loss, group):
+        if s.supports(loss, group):
             return s
-    raise ValueError(f"no restricted solver supports loss={loss.name!r} (group={group}); prefer={prefer!r}")
+    raise ValueError(f"no restricted solver supports loss={loss.name!r} (group={group})")

@@ -143,6 +143,11 @@ class Loss:
         """The loss as a cvxpy expression of the prediction expression ``pred``."""
         raise NotImplementedError
 
+    def curvature(self, pred: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+        """Per-sample second derivative ``d^2 L / d pred_i^2`` (scalar smooth losses), or ``None``
+        when not given: the proximal Newton solver then uses the constant ``lipschitz``."""
+        return None
+
     def intercept_only(self, y: np.ndarray) -> np.ndarray | float:
         """The optimal intercept when ``z = 0``."""
         raise NotImplementedError
@@ -173,6 +178,9 @@ class SquaredLoss(Loss):
 
     def gradient(self, pred, y):
         return pred - y
+
+    def curvature(self, pred, y):
+        return np.ones(pred.shape[0])
 
     def dual_value(self, theta, y):
         # L*(u) = 0.5||u||^2 + <u, y>, so -L*(-theta) = <theta, y> - 0.5||theta||^2
@@ -211,6 +219,10 @@ class LogisticLoss(Loss):
 
     def gradient(self, pred, y):
         return -y * expit(-y * pred)
+
+    def curvature(self, pred, y):
+        s = expit(y * pred)
+        return s * (1.0 - s)
 
     def dual_value(self, theta, y):
         # with s_i = theta_i y_i in [0, 1]: -L*(-theta) = sum of binary entropies H(s_i)
@@ -302,6 +314,9 @@ class SquaredHingeLoss(Loss):
     def gradient(self, pred, y):
         return -y * np.maximum(0.0, 1.0 - y * pred)
 
+    def curvature(self, pred, y):
+        return (y * pred < 1.0).astype(np.float64)
+
     def dual_value(self, theta, y):
         a = np.maximum(theta * y, 0.0)
         return float(np.sum(a - 0.5 * a * a))
@@ -333,6 +348,11 @@ class SoftmaxLoss(Loss):
 
     def probabilities(self, f):
         return softmax(f, axis=1)
+
+    def curvature(self, pred, y):
+        """The diagonal ``q (1 - q)`` of each sample's Hessian in its outputs, ``(n, c)``."""
+        q = softmax(pred, axis=1)
+        return q * (1.0 - q)
 
     def value(self, pred, y):
         return float(np.sum(logsumexp(pred, axis=1)) - np.sum(pred * y))

@@ -41,6 +41,7 @@ import numpy as np
 from ..solvers import ExplicitColumns, LassoProblem, get_backend
 from ..solvers.base import SolverResult
 from ..solvers.losses import Loss
+from .selection import safe_norms
 
 __all__ = ["RefitResult", "refit_output", "apply_refit", "rebalance"]
 
@@ -60,11 +61,16 @@ def refit_output(H: np.ndarray, col_norms: np.ndarray, y: np.ndarray, *, lam: fl
     m = H.shape[1]
     use = np.flatnonzero(col_norms > 0)
     K = H[:, use] / col_norms[use]
-    problem = LassoProblem(ExplicitColumns(K), y, float(lam), loss, bool(intercept))
+    # units: the Lasso with columns K / kappa and lam / kappa has the solution kappa * zeta and the same
+    # objective; kappa (the largest column norm) makes the columns order 1 whatever the data's scale
+    cn = np.linalg.norm(K / max(float(np.max(np.abs(K))), 1e-300), axis=0) * float(np.max(np.abs(K))) \
+        if K.size else np.ones(0)
+    kappa = float(np.max(cn)) if cn.size and np.max(cn) > 0 and np.isfinite(np.max(cn)) else 1.0
+    problem = LassoProblem(ExplicitColumns(K / kappa), y, float(lam) / kappa, loss, bool(intercept))
     backend = get_backend(solver, problem)
     res = backend.solve(problem, tol=tol, max_iter=max_iter, verbose=verbose)
     zeta = np.zeros((m,) + y.shape[1:])
-    zeta[use[res.support]] = res.coef
+    zeta[use[res.support]] = np.asarray(res.coef) / kappa
     return RefitResult(zeta=zeta, intercept=res.intercept, objective=float(res.certificate.primal), result=res)
 
 
@@ -89,7 +95,7 @@ def _col_blocks(Wnext: np.ndarray, m: int) -> np.ndarray | None:
     F = Wnext.shape[1]
     if F % m:
         return None
-    return np.sqrt((Wnext.reshape(Wnext.shape[0], m, F // m) ** 2).sum(axis=(0, 2)))
+    return safe_norms(Wnext.reshape(Wnext.shape[0], m, F // m).transpose(1, 0, 2).reshape(m, -1), 2)
 
 
 def rebalance(weights: list, p: int, *, sweeps: int = 200, rtol: float = 1e-13) -> list:
@@ -110,7 +116,7 @@ def rebalance(weights: list, p: int, *, sweeps: int = 200, rtol: float = 1e-13) 
             cn = _col_blocks(Wn, m)
             if cn is None:
                 continue
-            wn = np.linalg.norm(W, ord=p, axis=1)
+            wn = safe_norms(W, p)
             ok = (wn > 0) & (cn > 0)
             g = np.ones(m)
             g[ok] = np.sqrt(np.sqrt(cn[ok] / wn[ok]))

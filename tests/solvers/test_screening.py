@@ -1,0 +1,226 @@
+"""Pricing that remembers, Gap Safe screening and the dedicated restricted solvers (issue 18).
+
+References are independent: scikit-learn's coordinate descent, cvxpy + Clarabel, liblinear, and
+the plain working set without memory (one full pass per iteration).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import wedgenet as wn
+from wedgenet.datasets import make_spiral
+from wedgenet.solvers import (
+    ExplicitColumns,
+    HingeLP,
+    LassoProblem,
+    PricingMemory,
+    ProxNewton,
+    WorkingSet,
+    gap_safe_radius,
+    get_loss,
+)
+from wedgenet.solvers.inner import CvxpyClarabel, SklearnLiblinear
+from wedgenet.solvers.losses import Loss
+
+SQ = get_loss("squared")
+
+
+def _lam_max(D, y):
+    return float(np.abs(D.columns(np.arange(D.n_columns)).T @ (y - y.mean())).max())
+
+
+# ------------------------------------------------------------------ the bound (*) is a bound
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.floats(1e-3, 10.0), st.integers(5, 200))
+def test_remembered_bound_covers_every_forgotten_column(seed, step, budget_cols):
+    rng = np.random.default_rng(seed)
+    n, p = 12, 300
+    K = rng.standard_normal((n, p)) * rng.uniform(0.1, 3.0, p)
+    src = ExplicitColumns(K)
+    mem = PricingMemory(src, n, lam=1.0, budget=8 * n * budget_cols)
+    theta0 = rng.standard_normal(n)
+    m = mem.full_pass(theta0)
+    assert m == pytest.approx(np.abs(K.T @ theta0).max(), rel=1e-12)
+    theta = theta0 + step * rng.standard_normal(n) / math.sqrt(n)
+    S, bound = mem.price(theta)
+    true = np.abs(K.T @ theta)
+    np.testing.assert_allclose(S, true[mem.idx], rtol=1e-12, atol=1e-12)
+    rest = np.setdiff1d(np.arange(p), mem.idx)
+    if rest.size:
+        assert bound >= true[rest].max()
+    else:
+        assert bound == -math.inf
+    assert PricingMemory.max_score(S, bound) >= true.max() * (1 - 1e-12)
+
+
+@pytest.mark.parametrize("reg,bias,depth", [("l1", True, 2), ("l2", True, 2), ("l1", False, 2), ("l2", False, 2),
+                                            ("l1", True, 3)])
+@pytest.mark.parametrize("scale", [1e-30, 1.0, 1e30])
+def test_streamed_norm_bound_is_an_upper_bound(reg, bias, depth, scale):
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((9 if depth == 3 else 14, 2)) * scale
+    D = wn.streamed_dictionary(X, reg=reg, bias=bias, depth=depth)
+    K = D.columns(np.arange(D.n_columns))
+    true = float(np.max(np.linalg.norm(K / scale, axis=0))) * scale
+    N = D.max_column_norm()
+    assert true <= N <= 10 * true
+    E = wn.dictionary(X, reg=reg, bias=bias, depth=depth)
+    assert E.max_column_norm() == pytest.approx(np.linalg.norm(E.K / scale, axis=0).max() * scale, rel=1e-11)
+
+
+# ------------------------------------------------------------------ same optimum, fewer passes
+@pytest.mark.parametrize("mode", ["explicit", "streamed"])
+def test_memory_gives_the_same_certified_optimum_in_fewer_passes(mode):
+    X, y = make_spiral(120)
+    D = wn.dictionary(X, reg="l2", bias=True) if mode == "explicit" else wn.streamed_dictionary(X, reg="l2", bias=True)
+    lam = 0.05 * _lam_max(D, y)
+    pr = LassoProblem(D, y, lam, SQ, D.fit_intercept)
+    # a small survivor budget, so the bound and the re-pricing logic are exercised
+    a = WorkingSet(remember=True, survivor_bytes=8 * 120 * 300).solve(pr)
+    b = WorkingSet(remember=False).solve(pr)
+    assert a.converged and b.converged
+    assert a.objective == pytest.approx(b.objective, rel=1e-9)
+    assert a.certificate.n_columns_priced == D.n_columns
+    assert a.n_full_passes < b.n_full_passes
+    # the certificate is a certificate: recompute it with one exact pass over every column
+    K = D.columns(np.arange(D.n_columns))
+    pred = K[:, a.support] @ a.coef + a.intercept
+    r = y - pred
+    assert np.abs(K.T @ (r - r.mean())).max() <= lam * (1 + 1e-5)
+
+
+def test_gap_safe_screening_discards_only_zero_coefficients():
+    from sklearn.linear_model import Lasso
+
+    X, y = make_spiral(60)
+    D = wn.dictionary(X, reg="l2", bias=True)
+    K = D.K
+    lam = 0.1 * _lam_max(D, y)
+    ref = Lasso(alpha=lam / len(y), fit_intercept=True, tol=1e-14, max_iter=200_000).fit(K, y)
+    # screen at a dual point from a rough solution and its true gap
+    pr = LassoProblem(D, y, lam, SQ, True)
+    mem = PricingMemory(D, len(y), lam)
+    rough = Lasso(alpha=lam / len(y), fit_intercept=True, tol=1e-2, max_iter=20).fit(K, y)
+    from wedgenet.solvers.base import certify
+
+    sup = np.flatnonzero(rough.coef_)
+    cert, theta, _ = certify(pr, sup, rough.coef_[sup], rough.intercept_)
+    m = mem.full_pass(theta)
+    S, bound = mem.price(theta)
+    r = gap_safe_radius(SQ, cert.gap)
+    gone = mem.screen(theta, min(1.0, lam / m), S, bound, r)
+    assert gone.size > 0
+    assert np.all(np.abs(ref.coef_[gone]) < 1e-8)
+    assert gap_safe_radius(get_loss("hinge"), 1.0) is None  # no safe sphere for hinge
+
+
+# ------------------------------------------------------------------ dedicated restricted solvers
+def _logistic_ref(K, y, lam, intercept):
+    return CvxpyClarabel().solve(K, y, lam, get_loss("logistic"), intercept, tol=1e-10)
+
+
+@pytest.mark.parametrize("intercept", [True, False])
+def test_prox_newton_matches_clarabel_and_liblinear_on_logistic(intercept):
+    rng = np.random.default_rng(0)
+    K = np.maximum(rng.standard_normal((40, 25)), 0)
+    y = np.where(rng.standard_normal(40) + K[:, 0] > 0.5, 1.0, -1.0)
+    L = get_loss("logistic")
+    for lam in (0.05, 1.0):
+        pn = ProxNewton().solve(K, y, lam, L, intercept)
+        ref = _logistic_ref(K, y, lam, intercept)
+        f = lambda s, lam=lam: L.value(K @ s.coef + s.intercept, y) + lam * np.abs(s.coef).sum()  # noqa: E731
+        assert pn.status == "optimal"
+        assert f(pn) <= f(ref) + 1e-8 * abs(f(ref))
+        assert f(pn) == pytest.approx(f(ref), rel=1e-7)
+        if intercept:
+            ll = SklearnLiblinear().solve(K, y, lam, L, True)
+            assert f(pn) <= f(ll) + 1e-7 * abs(f(ll))
+
+
+@pytest.mark.parametrize("intercept", [True, False])
+def test_hinge_lp_matches_clarabel_with_a_feasible_dual(intercept):
+    rng = np.random.default_rng(2)
+    K = np.maximum(rng.standard_normal((30, 20)), 0)
+    y = np.where(rng.standard_normal(30) > 0, 1.0, -1.0)
+    H = get_loss("hinge")
+    lam = 0.3
+    lp = HingeLP().solve(K, y, lam, H, intercept)
+    ref = CvxpyClarabel().solve(K, y, lam, H, intercept)
+    f = lambda s: H.value(K @ s.coef + s.intercept, y) + lam * np.abs(s.coef).sum()  # noqa: E731
+    assert f(lp) == pytest.approx(f(ref), rel=1e-7, abs=1e-9)
+    th = lp.theta
+    assert np.abs(K.T @ th).max() <= lam * (1 + 1e-9)
+    if intercept:
+        assert abs(th.sum()) <= 1e-9 * len(y)
+    assert H.dual_value(th, y) == pytest.approx(f(lp), rel=1e-8)  # zero gap at the LP optimum
+
+
+@dataclass(frozen=True)
+class SquaredHinge(Loss):
+    """``0.5 sum max(0, 1 - y p)^2``: declared only through the Loss methods and flags."""
+
+    name: str = "squared_hinge_test"
+    lipschitz: float | None = 1.0
+    labels: str = "binary"
+
+    def value(self, pred, y):
+        return float(0.5 * np.sum(np.maximum(0.0, 1.0 - y * pred) ** 2))
+
+    def gradient(self, pred, y):
+        return -y * np.maximum(0.0, 1.0 - y * pred)
+
+    def dual_value(self, theta, y):
+        s = np.maximum(theta * y, 0.0)  # -L*(-theta) = sum s - s^2 / 2 for s = theta y >= 0
+        return float(np.sum(s - 0.5 * s**2))
+
+    def intercept_only(self, y):
+        return float(np.mean(y))
+
+    def refit_intercept(self, pred0, y, t):
+        from scipy.optimize import minimize_scalar
+
+        return float(minimize_scalar(lambda tt: self.value(pred0 + tt, y), bracket=(t - 1, t + 1), tol=1e-14).x)
+
+    def project_dual(self, theta, y):
+        s = np.maximum(theta * y, 0.0)
+        pos, neg = s[y > 0].sum(), s[y < 0].sum()
+        if pos > neg:
+            s[y > 0] *= neg / pos
+        elif neg > pos:
+            s[y < 0] *= pos / neg
+        return y * s
+
+
+def test_a_new_smooth_loss_needs_no_solver_code():
+    X, y = make_spiral(40)
+    D = wn.dictionary(X, reg="l2", bias=True)
+    loss = SquaredHinge()
+    pr = LassoProblem(D, y, 0.5, loss, D.fit_intercept)
+    res = WorkingSet().solve(pr)
+    assert res.converged and res.certificate.max_violation <= 1 + 1e-6
+    import cvxpy as cp
+
+    z, t = cp.Variable(D.n_columns), cp.Variable()
+    obj = 0.5 * cp.sum_squares(cp.pos(1 - cp.multiply(y, D.K @ z + t))) + 0.5 * cp.norm1(z)
+    ref = cp.Problem(cp.Minimize(obj)).solve(solver=cp.CLARABEL)
+    assert res.objective == pytest.approx(ref, rel=1e-6)
+    assert res.objective <= ref * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("loss", ["logistic", "hinge"])
+def test_classification_fits_use_the_dedicated_solvers_and_agree_with_the_reference(loss):
+    X, y = make_spiral(40)
+    D = wn.dictionary(X, reg="l1", bias=True)
+    L = get_loss(loss)
+    pr = LassoProblem(D, y, 0.5, L, True)
+    res = WorkingSet().solve(pr)
+    ref = WorkingSet().solve(pr, inner=CvxpyClarabel())
+    assert res.converged and ref.converged
+    assert res.objective == pytest.approx(ref.objective, rel=2e-6)
