@@ -38,6 +38,8 @@ __all__ = [
     "WedgeNetwork",
     "WedgeClassifier",
     "WedgeRegressor",
+    "WedgeClassifierCV",
+    "WedgeRegressorCV",
     "cross",
     "cross_from_indices",
     "dist_to_affine",
@@ -64,7 +66,7 @@ _LAZY: dict[str, str] = {
     ),
     **dict.fromkeys(["Dictionary", "MemoryBudgetError", "StreamedDictionary", "dictionary", "streamed_dictionary"],
                     ".dictionaries"),
-    **dict.fromkeys(["WedgeClassifier", "WedgeRegressor"], ".estimators"),
+    **dict.fromkeys(["WedgeClassifier", "WedgeRegressor", "WedgeClassifierCV", "WedgeRegressorCV"], ".estimators"),
     **dict.fromkeys(["FitInterrupted", "LamMax", "SamplingWarning", "fit", "fit_path", "lam_max"], ".fitting"),
     "FitSettings": ".settings",
     "SolverError": ".solvers",
@@ -89,7 +91,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
         wedge,
     )
     from .dictionaries import Dictionary, MemoryBudgetError, StreamedDictionary, dictionary, streamed_dictionary
-    from .estimators import WedgeClassifier, WedgeRegressor
+    from .estimators import WedgeClassifier, WedgeClassifierCV, WedgeRegressor, WedgeRegressorCV
     from .fitting import FitInterrupted, LamMax, SamplingWarning, fit, fit_path, lam_max
     from .network import Neuron, WedgeNetwork, load
     from .polishing import PolishReport, polish

@@ -187,7 +187,16 @@ class WedgeNetwork:
 
     # ------------------------------------------------------------------ evaluation
     def hidden(self, X) -> np.ndarray:
-        """Activations of the last hidden layer on ``X`` (shape ``(m, n_neurons)``)."""
+        """Activations of the last hidden layer on ``X`` (shape ``(m, n_neurons)``).
+
+        A table with column names (a pandas DataFrame) is matched to ``feature_names`` by name
+        when the network has them: reordered columns are put in order, missing ones refused."""
+        names = getattr(X, "columns", None)
+        if names is not None and self.feature_names is not None and list(map(str, names)) != list(self.feature_names):
+            missing = [f for f in self.feature_names if f not in set(map(str, names))]
+            if missing:
+                raise ValueError(f"X lacks the network's feature column(s) {missing}; columns are matched by name")
+            X = X[list(self.feature_names)]
         Xa = as_float_array("X", X, ndim=2)
         if Xa.shape[1] != self.n_features:
             raise ValueError(f"X must have {self.n_features} features; got {Xa.shape[1]}")
