@@ -59,6 +59,18 @@ class Neuron:
     outer_sign: float = 0.0
     threshold: float = 0.0
 
+    def breakline(self, feature_names=None, digits: int = 4) -> str:
+        """The neuron's hyperplane ``w . x + b = 0`` written with the feature names (``x0, x1, ...``
+        without them), in the units the network predicts in."""
+        w = np.asarray(self.weight, dtype=np.float64)
+        names = list(feature_names) if feature_names is not None else [f"x{k}" for k in range(w.size)]
+        if len(names) != w.size:
+            raise ValueError(f"feature_names must hold {w.size} names; got {len(names)}")
+        terms = [f"{'-' if c < 0 else '+'} {abs(c):.{digits}g}*{n}" for c, n in zip(w, names, strict=True) if c != 0]
+        terms.append(f"{'-' if self.bias < 0 else '+'} {abs(self.bias):.{digits}g}")
+        text = " ".join(terms)
+        return (text[2:] if text.startswith("+ ") else "-" + text[2:]) + " = 0"
+
     def formula(self, full: bool = False, width: int = 72) -> str:
         """The expression, shortened past ``width`` characters unless ``full`` (``wedgenet._text``)."""
         from ._text import shorten_expression
@@ -409,6 +421,10 @@ class WedgeNetwork:
         if self.n_neurons > max_rows:
             head.append(f"  ... {self.n_neurons - max_rows} more neurons")
         return "\n".join(head)
+
+    def breaklines(self) -> list[str]:
+        """Each neuron's hyperplane ``w . x + b = 0`` with the feature names (:meth:`Neuron.breakline`)."""
+        return [nr.breakline(self.feature_names) for nr in self.neurons]
 
     def __repr__(self) -> str:
         return (f"WedgeNetwork(n_neurons={self.n_neurons}, depth={self.depth}, reg={self.reg!r}, "

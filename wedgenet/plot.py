@@ -179,7 +179,7 @@ def plot_decision_regions(net, X, y=None, ax=None, resolution: int = 300, show_b
     Xa = as_float_array("X", X, ndim=2)
     if Xa.shape[1] != 2:
         raise ValueError(f"plot_decision_regions needs 2-D inputs; X has {Xa.shape[1]} features")
-    names = _feature_labels(feature_names, 2)
+    names = _feature_labels(feature_names if feature_names is not None else getattr(net, "feature_names", None), 2)
     fontsize = _check_fontsize(fontsize)
     shown = set(int(j) for j in top_neurons(net, top_k))
     if net.n_features != 2:

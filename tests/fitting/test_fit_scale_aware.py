@@ -191,3 +191,20 @@ def test_column_generation_improves_on_the_sample_and_keeps_provenance():
     for j, rec in enumerate(grown.provenance):  # every neuron passes through its defining samples
         pts = X[rec["samples"]]
         assert np.allclose(pts @ grown.W1[j] + grown.b1[j], 0, atol=1e-7 * (1 + np.abs(grown.W1[j]).sum()))
+
+
+def test_feature_names_flow_into_breaklines_and_plots(tmp_path):
+    pytest.importorskip("matplotlib")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 2)) * [1.0, 100.0]
+    y = X[:, 0] - X[:, 1] / 100
+    net = wn.fit(X, y, standardize=True, feature_names=["bmi", "bp"])
+    lines = net.breaklines()
+    assert len(lines) == net.n_neurons and all(line.endswith("= 0") for line in lines)
+    assert any("bmi" in line for line in lines)
+    from wedgenet.plot import plot_decision_regions
+
+    fig = plot_decision_regions(net, X, y)
+    assert fig.axes[0].get_xlabel() == "bmi" and fig.axes[0].get_ylabel() == "bp"
+    back = wn.load(net.save(tmp_path / "n.json"))
+    assert back.feature_names == ("bmi", "bp") and back.breaklines() == lines
