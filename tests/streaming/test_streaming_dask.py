@@ -41,7 +41,7 @@ def test_dask_fit_equals_local(client):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         local = wn.fit(X, y, lam=0.05, dictionary_mode="streamed")
-        dist = wn.fit(X, y, lam=0.05, backend="dask", client=client)  # dask implies streamed
+        dist = wn.fit(X, y, lam=0.05, pricing="dask", client=client)  # dask implies streamed
     assert dist.info["pricing_backend"] == "dask" and dist.info["dictionary_mode"] == "streamed"
     assert dist.info["primal"] == pytest.approx(local.info["primal"], rel=1e-12)
     assert [r["column"] for r in dist.provenance] == [r["column"] for r in local.provenance]
@@ -90,14 +90,14 @@ def test_default_client_and_estimators_use_the_cluster(client):
     y = np.maximum(X @ np.array([1.0, -0.7]) + 0.1, 0.0) + 0.05 * rng.standard_normal(25)
     assert distributed.default_client() is client
     local = wn.fit(X, y, lam=0.05, dictionary_mode="streamed")
-    dist = wn.fit(X, y, lam=0.05, backend="dask")  # no client=: the default client
+    dist = wn.fit(X, y, lam=0.05, pricing="dask")  # no client=: the default client
     assert dist.info["pricing_backend"] == "dask"
     assert dist.info["primal"] == pytest.approx(local.info["primal"], rel=1e-12)
-    est = clone(wn.WedgeRegressor(lam=0.05, backend="dask")).fit(X, y)
+    est = clone(wn.WedgeRegressor(lam=0.05, standardize=False, pricing="dask")).fit(X, y)
     assert est.network_.info["pricing_backend"] == "dask"
     assert est.network_.info["primal"] == pytest.approx(local.info["primal"], rel=1e-12)
     np.testing.assert_allclose(est.predict(X), local.predict(X), rtol=1e-10, atol=1e-12)
-    assert wn.WedgeRegressor(lam=0.05).fit(X, y).network_.info.get("pricing_backend", "local") != "dask"
+    assert wn.WedgeRegressor(lam=0.05, standardize=False).fit(X, y).network_.info.get("pricing_backend", "local") != "dask"
 
 
 def test_dask_backend_without_any_client_says_what_to_do(monkeypatch):
@@ -107,6 +107,6 @@ def test_dask_backend_without_any_client_says_what_to_do(monkeypatch):
     monkeypatch.setattr(distributed, "default_client", no_client)
     X = np.random.default_rng(4).standard_normal((10, 2))
     with pytest.raises(ValueError, match="needs a Dask client"):
-        wn.fit(X, X[:, 0], lam=0.1, backend="dask")
+        wn.fit(X, X[:, 0], lam=0.1, pricing="dask")
     with pytest.raises(ValueError, match="needs a Dask client"):
-        wn.WedgeRegressor(backend="dask").fit(X, X[:, 0])
+        wn.WedgeRegressor(pricing="dask").fit(X, X[:, 0])
