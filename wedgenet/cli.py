@@ -40,6 +40,10 @@ __all__ = ["main", "read_table", "run_demo", "run_ga_example", "CLIError", "regi
            "detect_task", "atomic_write", "DEMO_N_SAMPLES", "DEMO_TURNS", "DEMO_LAM", "DEFAULT_TIME_LIMIT",
            "CV_LAM_RATIOS"]
 
+#: the registered losses (``wedgenet.solvers.LOSSES``), listed here so that ``--help`` does not import
+#: the solvers; tests/conformance checks the two agree
+LOSS_NAMES = ("squared", "logistic", "hinge", "squared_hinge", "softmax")
+
 #: The embedded demo problem: ``make_spiral(DEMO_N_SAMPLES, turns=DEMO_TURNS)`` fitted with
 #: ``lam=DEMO_LAM``, ``reg="l1"``, ``bias=True`` (exact, Thm 16).  About 10^4 dictionary columns;
 #: it fits every training label and takes a few seconds once numba's cache is warm.
@@ -555,7 +559,9 @@ def run_fit(args, out=None) -> int:
     from .estimators import encode_class_indices
 
     labels = None
-    if loss == "softmax":  # softmax reads integers as class indices: fit the ranks of the labels
+    from .solvers.losses import get_loss
+
+    if get_loss(loss).labels == "classes":  # integer labels are read as class indices: fit their ranks
         labels = np.unique(ytr)
         ytr = encode_class_indices(ytr, labels)
     kw = _fit_kwargs(args, loss, features)
@@ -677,7 +683,7 @@ def _configure_fit(p: argparse.ArgumentParser) -> None:
                    help="a column to ignore, e.g. an id (repeatable)")
     p.add_argument("--task", choices=("auto", "regression", "classification"), default="auto",
                    help="auto (default): text or integer targets with few values are classes, else regression")
-    p.add_argument("--loss", choices=("auto", "squared", "logistic", "hinge", "squared_hinge", "softmax"),
+    p.add_argument("--loss", choices=("auto", *LOSS_NAMES),
                    default="auto", help="auto (default): squared for regression, logistic for two classes, "
                    "softmax for more; labels may be any values")
     g = p.add_mutually_exclusive_group()

@@ -34,12 +34,13 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import fitting as _fitting
+from .solvers.losses import LOSSES, get_loss
 
 __all__ = ["WedgeRegressor", "WedgeClassifier", "WedgeRegressorCV", "WedgeClassifierCV", "cv_lam_ratio_scores",
            "encode_class_indices", "DEFAULT_LAM_RATIOS", "DEFAULT_TIME_LIMIT"]
 
-_CLASSIFIER_LOSSES = ("auto", "logistic", "hinge", "squared_hinge", "softmax")
-_BINARY_LOSSES = ("logistic", "hinge", "squared_hinge")
+_CLASSIFIER_LOSSES = ("auto", *(n for n, lo in LOSSES.items() if lo.task == "classification"))
+_BINARY_LOSSES = tuple(n for n, lo in LOSSES.items() if lo.labels == "binary")
 
 #: default ``time_limit`` (seconds) of the estimators: when pricing every candidate is estimated to
 #: take longer, the candidates are sampled instead
@@ -186,7 +187,7 @@ class _WedgeBase(BaseEstimator):
     def _strength(self, y, loss) -> dict:
         if self.lam is not None:
             return {"lam": self.lam}
-        if loss == "squared" and y.size and np.all(y == y.flat[0]):
+        if get_loss(loss).task == "regression" and y.size and np.all(y == y.flat[0]):
             # a constant target: lam_max is 0 and every lam gives the constant network, which
             # lam_ratio cannot scale; any absolute lam returns it (with its certificate)
             return {"lam": 1.0}
@@ -390,8 +391,8 @@ class WedgeClassifier(ClassifierMixin, _WedgeBase):
 
     def _has_proba(self):
         if hasattr(self, "loss_"):  # fitted: the resolved loss
-            return self.loss_ != "hinge"
-        return self.loss != "hinge"
+            return get_loss(self.loss_).probabilistic
+        return self.loss == "auto" or (self.loss in LOSSES and get_loss(self.loss).probabilistic)
 
     @available_if(_has_proba)
     def predict_proba(self, X):

@@ -104,3 +104,9 @@ def test_estimator_runs_every_loss(name):
         est = wn.WedgeClassifier(lam=0.5, loss=name if lo.labels == "binary" or name == "softmax" else "auto")
         est.fit(X, y)
     assert np.isfinite(est.score(X, y))
+
+
+def test_the_cli_lists_every_registered_loss():
+    from wedgenet.cli import LOSS_NAMES
+
+    assert set(LOSS_NAMES) == set(LOSSES)

@@ -91,6 +91,11 @@ class Loss:
             return np.where(idx == 1, 1.0, -1.0) if self.labels == "binary" else idx
         return np.asarray(classes, dtype=object if any(isinstance(c, str) for c in classes) else None)[idx]
 
+    @property
+    def probabilistic(self) -> bool:
+        """Whether :meth:`probabilities` gives class probabilities (logistic, softmax)."""
+        return type(self).probabilities is not Loss.probabilities
+
     def probabilities(self, f: np.ndarray) -> np.ndarray | None:
         """Class probabilities ``(m, n_classes)`` from outputs ``f``, or ``None`` if the loss has none."""
         return None
