@@ -497,6 +497,10 @@ def _fit_kwargs(args, loss: str, features: list[str]) -> dict:
               random_state=args.seed, tol=args.tol, max_iter=args.max_iter, dictionary_mode=args.dictionary_mode,
               standardize=not args.no_standardize, time_limit=args.time_limit, verbose=args.verbose,
               feature_names=features)
+    if getattr(args, "bound_time", None) is not None:
+        if not args.bound_time > 0:
+            raise CLIError(f"--bound-time must be a positive number of seconds; got {args.bound_time:g}")
+        kw["bound_time"] = args.bound_time
     return kw
 
 
@@ -706,6 +710,9 @@ def _configure_fit(p: argparse.ArgumentParser) -> None:
     p.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT, metavar="SECONDS",
                    help="when pricing every candidate is estimated to take longer, sample them "
                    f"(default {DEFAULT_TIME_LIMIT:g})")
+    p.add_argument("--bound-time", type=float, default=None, metavar="SECONDS",
+                   help="after the fit, spend up to SECONDS proving a lower bound on the global optimum "
+                   "(a pricing MILP over every neuron; the certificate then says how far the network can be from it)")
     p.add_argument("--max-iter", type=_positive_int, default=100, help="working-set iterations (default 100)")
     p.add_argument("--tol", type=float, default=1e-6, help="target relative duality gap (default 1e-6)")
     p.add_argument("--dictionary-mode", choices=("auto", "explicit", "streamed"), default="auto",

@@ -197,6 +197,13 @@ class _WedgeBase(BaseEstimator):
         net = _fitting.fit(X, y, loss=loss, **self._strength(y, loss), **_fit_keywords(self))
         return self._set_network(net)
 
+    def bound(self, X, y, *, time_limit: float = 60.0, verbose: bool = False):
+        """A certified lower bound on the global optimum of the fitted network's problem
+        (:meth:`wedgenet.WedgeNetwork.bound`); ``network_.certificate`` records it."""
+        check_is_fitted(self)
+        b = self.network_.bound(X, y, time_limit=time_limit, verbose=verbose)
+        return b
+
     def _set_network(self, net):
         self.network_ = net
         self.duality_gap_ = net.duality_gap
@@ -451,6 +458,7 @@ def cv_lam_ratio_scores(X, y, lam_ratios, *, cv=5, classification: bool = False,
     kw = dict(fit_kwargs or {})
     kw.pop("certify_all", None)
     kw.pop("solver", None)  # fit_path always uses the warm-started working set
+    kw.pop("bound_time", None)  # a bound is for the chosen network, not every fold
     lm_kw = {k: kw[k] for k in ("loss", "reg", "bias", "depth", "max_columns", "random_state", "standardize",
                                 "time_limit", "memory_budget")
              if k in kw}

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import wedgenet
+import wedgenet as wn
 from wedgenet import cli
 from wedgenet.cli import DEFAULT_TIME_LIMIT, detect_task, main
 
@@ -323,3 +324,20 @@ def test_python_dash_m_runs_the_console_script(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "wedgenet", "fit", str(tmp_path / "nope.csv"), "--target", "y"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "not found" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_bound_time_records_a_lower_bound_in_the_report_and_the_model(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 5))
+    y = X[:, 0] * X[:, 1] - X[:, 2]
+    p = tmp_path / "d.csv"
+    p.write_text("a,b,c,d,e,y\n" + "\n".join(",".join(f"{v:.6f}" for v in (*r, t)) for r, t in zip(X, y, strict=True)))
+    out = tmp_path / "m.json"
+    assert cli.main(["fit", str(p), "--target", "y", "--time-limit", "5", "--bound-time", "10", "--out", str(out)]) == 0
+    capsys.readouterr()
+    net = wn.load(out)
+    assert net.certificate.lower_bound is not None
+    assert net.certificate.lower_bound <= net.certificate.primal * (1 + 1e-9)
+    if net.certificate.globally_optimal():  # at a certified optimum the bound meets the objective
+        assert net.certificate.lower_bound == pytest.approx(net.certificate.primal, rel=1e-5)
+    assert cli.main(["fit", str(p), "--target", "y", "--bound-time", "-1", "--out", str(tmp_path / "x.json")]) == 2
