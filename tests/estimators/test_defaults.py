@@ -183,7 +183,7 @@ def test_estimators_expose_the_certified_bound():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(30, 2))
     y = np.sin(2 * X[:, 0]) + X[:, 1]
-    est = wn.WedgeRegressor().fit(X, y)
+    est = wedgenet.WedgeRegressor().fit(X, y)
     b = est.bound(X, y, time_limit=10)
     assert b.lower_bound <= est.network_.certificate.primal * (1 + 1e-9)
     assert est.network_.certificate.lower_bound == pytest.approx(b.lower_bound)
