@@ -179,6 +179,8 @@ class _Prepared:
     D: object
     standardization: Standardization | None
     plan: _Plan
+    #: the columns of X that are not identically zero (None: all); the others are dropped (exact)
+    active: np.ndarray | None = None
 
 
 def _prepare(X, y, s: FitSettings) -> _Prepared:
@@ -197,10 +199,40 @@ def _prepare(X, y, s: FitSettings) -> _Prepared:
         Xa, yy = st.transform_X(Xa), (st.transform_y(yy) if loss.task == "regression" else yy)
     _check_magnitude("X", Xa)
     _check_magnitude("y", yy)
+    active = _nonzero_features(Xa)
+    if active is not None:
+        Xa = np.ascontiguousarray(Xa[:, active])
     plan = _plan_candidates(Xa, s)
     D = _build_dictionary(Xa, s, plan, _pricer(s))
     loss.check_attainable(yy, D.fit_intercept)
-    return _Prepared(Xa, yy, classes, D, st, plan)
+    return _Prepared(Xa, yy, classes, D, st, plan, active)
+
+
+def _nonzero_features(Xa: np.ndarray) -> np.ndarray | None:
+    """The mask of features that are not identically zero, or None when every one is (or none is).
+
+    A zero feature (a constant one after ``standardize``) contributes nothing to any neuron's
+    pre-activation, and weight on it only adds to the penalty, so an optimal network has none:
+    dropping it is exact.  It matters for rank-deficient tables (digits: 10 blank pixels), whose
+    sampled candidates would otherwise almost all be dependent and dropped.
+    """
+    keep = np.any(Xa != 0, axis=0)
+    return None if keep.all() or not keep.any() else keep
+
+
+def _expand_features(net: WedgeNetwork, active: np.ndarray) -> WedgeNetwork:
+    """Zero weights for the dropped features; basis vectors ``e_k`` in expressions renumbered."""
+    import re
+
+    idx = np.flatnonzero(active)
+    W = np.zeros((net.W1.shape[0], active.size))
+    W[:, idx] = net.W1
+    net.W1 = W
+    number = {k + 1: int(j) + 1 for k, j in enumerate(idx)}  # expressions number e_k from 1
+    for rec in net.provenance:
+        rec["expression"] = re.sub(r"\be(\d+)\b", lambda m: f"e{number[int(m[1])]}", rec["expression"])
+    net.info["dropped_zero_features"] = int(active.size - idx.size)
+    return net
 
 
 def _lam_max_of(D, loss, yy: np.ndarray) -> float:
@@ -344,6 +376,8 @@ def _finish(net: WedgeNetwork, prep: _Prepared, s: FitSettings, lam: float, lm: 
         net.info["lam_ratio"] = lam / lm.value if lm.value > 0 else math.inf
     net.classes = prep.classes
     net.feature_names = s.feature_names
+    if prep.active is not None:
+        net = _expand_features(net, prep.active)
     if prep.standardization is not None:
         net = prep.standardization.to_original_units(net)
     return net

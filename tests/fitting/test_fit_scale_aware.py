@@ -208,3 +208,22 @@ def test_feature_names_flow_into_breaklines_and_plots(tmp_path):
     assert fig.axes[0].get_xlabel() == "bmi" and fig.axes[0].get_ylabel() == "bp"
     back = wn.load(net.save(tmp_path / "n.json"))
     assert back.feature_names == ("bmi", "bp") and back.breaklines() == lines
+
+
+def test_zero_features_are_dropped_exactly_and_restored_in_the_network():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(30, 3))
+    Xz = np.column_stack([np.zeros(30), X[:, 0], np.full(30, 7.0), X[:, 1:]])  # a zero and a constant feature
+    y = np.maximum(X[:, 0] - X[:, 1], 0) + X[:, 2]
+    a = wn.fit(X, y, lam_ratio=0.1, standardize=True)
+    b = wn.fit(Xz, y, lam_ratio=0.1, standardize=True)
+    assert b.W1.shape == (b.n_neurons, 5) and np.all(b.W1[:, [0, 2]] == 0)
+    assert b.certificate.primal == pytest.approx(a.certificate.primal, rel=1e-9)
+    np.testing.assert_allclose(b.predict(Xz), a.predict(X), rtol=1e-9, atol=1e-9)
+    assert b.info["dropped_zero_features"] == 2
+    # basis vectors are renumbered to the user's feature positions (1-based): e2 of X is e4 of Xz
+    ren = {"e1": "e2", "e2": "e4", "e3": "e5"}
+    import re
+
+    for ra, rb in zip(a.provenance, b.provenance, strict=True):
+        assert re.sub(r"\be(\d)\b", lambda m: ren[m[0]], ra["expression"]) == rb["expression"]
