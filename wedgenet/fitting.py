@@ -235,12 +235,6 @@ def _expand_features(net: WedgeNetwork, active: np.ndarray) -> WedgeNetwork:
     return net
 
 
-def _lam_max_of(D, loss, yy: np.ndarray) -> float:
-    """``max_j ||K_j^T theta_0||`` over the dictionary ``D``: the smallest ``lam`` with zero neurons."""
-    theta0 = loss.zero_dual(yy, D.fit_intercept)
-    return float(D.violators(theta0, 0, math.inf)[2])
-
-
 @dataclass(frozen=True)
 class LamMax:
     """The smallest ``lam`` whose network has no neurons, and over which candidates it was computed.
@@ -261,6 +255,13 @@ class LamMax:
         return f"lam_max = {self.value:.6g} (over {where})"
 
 
+def _lam_max_of(D, loss, yy: np.ndarray) -> LamMax:
+    """``max_j ||K_j^T theta_0||`` over the dictionary ``D``: the smallest ``lam`` with zero neurons."""
+    theta0 = loss.zero_dual(yy, D.fit_intercept)
+    return LamMax(float(D.violators(theta0, 0, math.inf)[2]), "sampled" if D.sampled else "all_candidates",
+                  int(D.n_columns))
+
+
 def _resolve_lam(prep: _Prepared, s: FitSettings) -> tuple[float, LamMax | None]:
     """The absolute ``lam``: given, or ``lam_ratio * lam_max``; warn when the network is empty.
 
@@ -269,8 +270,8 @@ def _resolve_lam(prep: _Prepared, s: FitSettings) -> tuple[float, LamMax | None]
     """
     if s.lam_ratio is None and prep.D.streamed:
         return float(s.lam), None
-    lmv = _lam_max_of(prep.D, s.loss, prep.y)
-    lm = LamMax(lmv, "sampled" if prep.D.sampled else "all_candidates", int(prep.D.n_columns))
+    lm = _lam_max_of(prep.D, s.loss, prep.y)
+    lmv = lm.value
     if s.lam_ratio is not None and lmv <= 0:
         raise ValueError("lam_max is 0: the intercept alone fits the targets, so lam_ratio has no scale; "
                          "there is nothing for neurons to learn")
@@ -295,8 +296,7 @@ def lam_max(X, y, *, loss: str = "squared", reg: str = "l1", bias: bool = True, 
                           random_state=random_state, standardize=standardize, memory_budget=memory_budget,
                           **({} if time_limit is None else {"time_limit": time_limit}))
     prep = _prepare(X, y, s)
-    v = _lam_max_of(prep.D, s.loss, prep.y)
-    return LamMax(v, "sampled" if prep.D.sampled else "all_candidates", int(prep.D.n_columns))
+    return _lam_max_of(prep.D, s.loss, prep.y)
 
 
 # ---------------------------------------------------------------------------- solving
@@ -592,8 +592,8 @@ def fit_path(
         raise ValueError("certify_all is not supported by fit_path; certify the chosen network with fit()")
     prep = _prepare(X, y, s)
     _check_solver_for(prep.D, s.solver)
-    lmv = _lam_max_of(prep.D, s.loss, prep.y)
-    lm = LamMax(lmv, "sampled" if prep.D.sampled else "all_candidates", int(prep.D.n_columns))
+    lm = _lam_max_of(prep.D, s.loss, prep.y)
+    lmv = lm.value
     if lams is None:
         n_lams = check_positive_int("n_lams", n_lams)
         lam_min_ratio = check_nonneg_float("lam_min_ratio", lam_min_ratio, strictly_positive=True)
