@@ -433,6 +433,7 @@ def _polish_by_objective(net, Xa, orig, idx, yy, loss_obj, lam, p, bias, rank, n
         return rr.zeta, {"solver": rr.result.solver, "objective": rr.objective, "duality_gap": c.gap,
                          "relative_gap": c.relative_gap, "converged": bool(rr.result.converged),
                          "n_columns": int(H.shape[1]),
+                         "intercept": np.asarray(rr.intercept, dtype=np.float64).tolist(),
                          "n_active": int(np.count_nonzero(np.abs(rr.zeta).reshape(H.shape[1], -1).sum(axis=1)))}
 
     ctx = ObjectiveContext(net=net, X=Xa, p=p, bias=bias, rank=rank, normalize=normalize, lam=lam,

@@ -41,6 +41,16 @@ __all__ = ["ObjectiveContext", "LayerOutcome", "polish_layer_by_objective"]
 
 #: at most this many single-neuron refits when snaps are restored one at a time after the bisection
 GREEDY_MAX = 64
+#: weights of the trained neurons' columns tried, in order, when the sample-defined network misses the budget
+TRAINED_WEIGHTS = (1.0, 1.5, 2.0, 3.0, 5.0)
+#: bisection steps on that weight between the last one that meets the budget and the first that misses
+WEIGHT_BISECTIONS = 4
+#: rounds of vertex climbing (column generation over sample-defined neurons) on the last hidden layer
+CLIMB_ROUNDS = 3
+#: adjacent-vertex steps per climb (:func:`wedgenet.beyond.local_search.climb`)
+CLIMB_STEPS = 10
+#: climbing is skipped when ``m * n^2 * CLIMB_STEPS`` exceeds this (about 6 flops each: a few seconds)
+CLIMB_MAX_WORK = 1.5e9
 
 
 @dataclass
@@ -179,7 +189,10 @@ def _polish_layer(ctx: ObjectiveContext, weights: list, k: int) -> tuple[list, L
     choice = np.argmax(prices, axis=0)
     origin = np.arange(m)
     if priced and ctx.union_refit is not None:
-        choice, origin, union = _union_slots(ctx, [U * kappa for U in Us], prices, choice)
+        grow = _climber(ctx, S, sp, W, use_b, H_old, A, G, h, kappa, m)
+        choice, origin, union, cands, Us, prices = _union_slots(ctx, [U * kappa for U in Us], prices, choice,
+                                                                cands=cands, grow=grow)
+        Us = [U / kappa for U in Us]
     chosen_price = prices[choice, origin]
     price_loss = p_old - chosen_price
     res = _assemble(cands, choice, origin)
@@ -215,15 +228,49 @@ def _polish_layer(ctx: ObjectiveContext, weights: list, k: int) -> tuple[list, L
                               n_unique=res.n_unique, dim=res.dim)
         cands2 = cands + [("trained", trained)]
         prices2 = np.vstack([prices, p_old[None, :]])
-        ch2, or2, union2 = _union_slots(ctx, [U * kappa for U in Us] + [U_old * kappa], prices2,
-                                        np.argmax(prices, axis=0))
-        res2 = _assemble(cands2, ch2, or2)
-        new2, ev2 = _finish(ctx, build(none, res2))
-        kept = ch2 == len(cands)
         alt = _revert_bisect(ctx, build, price_loss, m)
-        if alt is not None and (ev2["objective"] > ctx.budget or alt[0].sum() < kept.sum()):
+        best = None if alt is None else (_share(alt[2], ~alt[0]), "revert", alt)
+
+        def option(omega):
+            # the trained neurons' columns carry the weight omega in the Lasso (column / omega): the larger
+            # omega, the more the Lasso prefers sample-defined columns; the network is then refitted
+            # unweighted over the slots and must meet the budget
+            ch2, or2, union2 = _union_slots(ctx, [U * kappa for U in Us] + [U_old * kappa / omega], prices2,
+                                            np.argmax(prices, axis=0))[:3]
+            if union2 is not None:
+                union2["trained_weight"] = float(omega)
+            res2 = _assemble(cands2, ch2, or2)
+            new2, ev2 = _finish(ctx, build(none, res2))
+            kept = ch2 == len(cands)
+            return ev2["objective"] <= ctx.budget, (ch2, or2, union2, res2, new2, ev2, kept, omega)
+
+        def consider(opt):
+            nonlocal best
+            sc = _share(opt[5], ~opt[6])
+            if best is None or sc > best[0]:
+                best = (sc, "union", opt)
+
+        lo = None
+        for omega in TRAINED_WEIGHTS:
+            ok, opt = option(omega)
+            if not ok:  # larger weights trade more objective: refine between the last fit and this miss
+                if lo is not None:
+                    hi = omega
+                    for _ in range(WEIGHT_BISECTIONS):
+                        mid = 0.5 * (lo + hi)
+                        ok, opt = option(mid)
+                        if ok:
+                            consider(opt)
+                            lo = mid
+                        else:
+                            hi = mid
+                break
+            consider(opt)
+            lo = omega
+        if best is not None and best[1] == "revert":
             return _reverted(ctx, outcome, alt, price_loss)
-        if ev2["objective"] <= ctx.budget:
+        if best is not None:
+            ch2, or2, union2, res2, new2, ev2, kept, omega = best[2]
             outcome.res, outcome.union = res2, union2
             outcome.polished = ~kept
             outcome.price_loss = p_old[or2] - prices2[ch2, or2]
@@ -231,8 +278,8 @@ def _polish_layer(ctx: ObjectiveContext, weights: list, k: int) -> tuple[list, L
                             for j, (c, o) in enumerate(zip(ch2, or2, strict=True))]
             for j in np.flatnonzero(kept):
                 outcome.reasons[int(j)] = (f"kept: with every neuron snapped the refit is above the budget; the "
-                                           f"Lasso over all candidates and the trained neurons (certified) uses "
-                                           f"trained neuron {int(or2[j])} here")
+                                           f"Lasso over all candidates and the trained neurons (certified; trained "
+                                           f"columns weighted {omega:g}) uses trained neuron {int(or2[j])} here")
             outcome.res.samples[kept] = -1
             return new2, outcome, ev2
     alt = _revert_bisect(ctx, build, price_loss, m)
@@ -249,6 +296,17 @@ def _polish_layer(ctx: ObjectiveContext, weights: list, k: int) -> tuple[list, L
         ev = dict(ctx.evaluate(list(weights)), _refit=None, _slots=None)
         new = list(weights)
     return new, outcome, ev
+
+
+def _share(ev: dict, polished: np.ndarray) -> tuple[float, int]:
+    """How sample-defined a refitted option is: (share of its active neurons that are polished, polished count).
+
+    The active neurons are those the refit left nonzero (``ev["_slots"][0]``); options are compared
+    on this pair (an inactive polished neuron is no real gain)."""
+    slots = ev.get("_slots")
+    act = np.ones(polished.shape[0], dtype=bool) if slots is None else np.asarray(slots[0], dtype=bool)
+    na = int(act.sum())
+    return (float((act & polished).sum() / na) if na else 1.0, int(polished.sum()))
 
 
 def _revert_bisect(ctx: ObjectiveContext, build, price_loss: np.ndarray, m: int):
@@ -298,24 +356,84 @@ def _reverted(ctx: ObjectiveContext, outcome: LayerOutcome, alt, price_loss: np.
     return new, outcome, ev
 
 
-def _union_slots(ctx: ObjectiveContext, Us: list, prices: np.ndarray, choice: np.ndarray,
-                 ) -> tuple[np.ndarray, np.ndarray, dict]:
+def _prune_lasso(ctx: ObjectiveContext, Hall: np.ndarray, m: int, cols: np.ndarray | None = None,
+                 ) -> tuple[np.ndarray, dict]:
+    """The union Lasso over the columns ``cols`` of ``Hall`` (default: all), pruned to at most ``m`` used.
+
+    While the solution uses more than ``m`` columns, the weakest third of the excess (smallest
+    contribution ``||zeta_c|| * ||K_c||``) is dropped and the Lasso re-solved over the rest, so
+    the columns that remain are a certified Lasso solution over a set of at most ``m`` used
+    columns (the slots), instead of the top ``m`` of a solution that needed more.  Returns the
+    coefficients over every column of ``Hall`` (0 off the final set) and the certificate of the
+    last solve (``n_columns``: the pool; ``n_columns_refit``: the final set; ``n_solves``).
+    """
+    pool = Hall.shape[1]
+    cols = np.arange(pool) if cols is None else np.asarray(cols, dtype=np.int64)
+    nrm = np.linalg.norm(Hall, axis=0)
+    solves = 0
+    while True:
+        zeta, rec = ctx.union_refit(Hall[:, cols], np.ones(cols.size))
+        solves += 1
+        contrib = np.abs(zeta).reshape(cols.size, -1).sum(axis=1) * nrm[cols]
+        nz = int(np.count_nonzero(contrib))
+        if nz <= m:
+            break
+        order = np.argsort(-contrib, kind="stable")
+        cols = cols[order[:max(m, nz - max(1, (nz - m) // 3))]]
+    full = np.zeros((pool,) + zeta.shape[1:])
+    full[cols] = zeta
+    rec = dict(rec, n_columns=int(pool), n_columns_refit=int(cols.size), n_solves=solves)
+    return full, rec
+
+
+def _union_slots(ctx: ObjectiveContext, Us: list, prices: np.ndarray, choice: np.ndarray, *,
+                 cands: list | None = None, grow: Callable | None = None):
     """The Lasso over every candidate of every neuron (``m * n_rules`` unit columns) fills the slots.
 
     The last hidden layer's slots are interchangeable (only the output layer reads them), so the
     columns the Lasso uses go to the slots: a column snapped from trained neuron ``i`` takes slot
-    ``i`` when it is free, else any free slot.  When the Lasso uses at most ``m`` columns the
-    network then *is* the union Lasso's solution (same objective, certified).  With more than
-    ``m`` columns the ``m`` largest contributions ``||zeta_c|| * ||K_c||`` are kept.  Slots left
-    empty take their own best-priced candidate.
+    ``i`` when it is free, else any free slot.  The Lasso is pruned to at most ``m`` used columns
+    (:func:`_prune_lasso`), so the network *is* the pruned Lasso's solution (same objective,
+    certified over the final columns).  ``grow`` (column generation, see :func:`_climber`) adds
+    blocks of candidates priced against the residual of the current solution; the pruned Lasso is
+    re-solved over the used columns and the new ones, and the round with the lowest objective is
+    kept.  Slots left empty take their own best-priced candidate.
+
+    Returns ``(choice, origin, certificate, cands, Us, prices)`` (the last three with the grown blocks).
     """
     m = choice.shape[0]
-    R = len(Us)
     Hall = np.hstack(Us)                                   # unit columns, rule-major: column c * m + i
+    start0 = Hall.shape[1]
     try:
-        zeta, union = ctx.union_refit(Hall, np.ones(Hall.shape[1]))
+        zeta, union = _prune_lasso(ctx, Hall, m)
+        if grow is not None:
+            best = (union["objective"], zeta, union, Hall.shape[1])
+            for _ in range(CLIMB_ROUNDS):
+                if ctx.budget is not None and best[0] <= ctx.budget:
+                    break  # the sample-defined network already meets the budget
+                blocks = grow(Hall, zeta, union, cands)
+                if not blocks:
+                    break
+                used = np.flatnonzero(np.abs(zeta).reshape(Hall.shape[1], -1).sum(axis=1) > 0)
+                start = Hall.shape[1]
+                for name, lp, U, pr in blocks:
+                    cands = cands + [(name, lp)]
+                    Us = Us + [U]
+                    prices = np.vstack([prices, pr[None, :]])
+                Hall = np.hstack(Us)
+                zeta, union = _prune_lasso(ctx, Hall, m, np.r_[used, np.arange(start, Hall.shape[1])])
+                union["n_columns"] = int(Hall.shape[1])
+                if union["objective"] < best[0]:
+                    best = (union["objective"], zeta, union, Hall.shape[1])
+            # the best round (its columns are a prefix of the pool)
+            _, zb, union, width = best
+            zeta = np.zeros((Hall.shape[1],) + zb.shape[1:])
+            zeta[:width] = zb
+            union["n_columns"] = int(Hall.shape[1])
+            union["n_climb_blocks"] = int(Hall.shape[1] - start0) // m
     except RuntimeError:  # the back-end failed on the union: fall back to the prices alone
-        return choice, np.arange(m), None
+        return choice, np.arange(m), None, cands, Us, prices
+    R = len(Us)
     contrib = np.abs(zeta).reshape(R * m, -1).sum(axis=1) * np.linalg.norm(Hall, axis=0)
     used = np.flatnonzero(contrib > 0)
     used = used[np.argsort(-contrib[used], kind="stable")][:m]
@@ -335,9 +453,105 @@ def _union_slots(ctx: ObjectiveContext, Us: list, prices: np.ndarray, choice: np
     for (c, i), j in zip(rest, free, strict=False):
         slot_choice[j], slot_origin[j] = c, i
     empty = slot_choice < 0
+    # an empty slot takes its own best-priced candidate among the first blocks (the rules)
     slot_choice[empty] = choice[empty]
     slot_origin[empty] = np.flatnonzero(empty)
-    return slot_choice, slot_origin, union
+    return slot_choice, slot_origin, union, cands, Us, prices
+
+
+def _climber(ctx: ObjectiveContext, S: np.ndarray, sp, W: np.ndarray, b: np.ndarray | None, H_old: np.ndarray,
+             A: np.ndarray, G: np.ndarray, h: np.ndarray, kappa: float, m: int) -> Callable | None:
+    """Column generation over sample-defined neurons for the union Lasso (last hidden layer).
+
+    From every column the current (pruned) union Lasso uses, a hill climb over adjacent vertices
+    of the arrangement of the *samples* (:func:`wedgenet.beyond.local_search.climb`: swap one
+    defining sample for another, closed-form pricing of all swaps) maximises the column's dual
+    violation ``|theta^T u| / ||w||_p`` against the residual of the current fit, ``theta = -dL/df``
+    (the logistic gradient for ``loss="logistic"``: the loss's own gradient).  Every vertex found
+    whose violation exceeds ``lam`` (it would enter the Lasso) becomes a candidate of the trained
+    neuron the climb started from.  The rows of the arrangement are the samples only (no
+    coordinate faces), so every candidate is a cross product of ``D - 1`` samples.
+
+    ``None`` (no climbing) below full rank (the arrangement's vertices are not isolated), with
+    several outputs (the climb prices one residual), without ``lam``, or when the work
+    ``m * n^2 * CLIMB_STEPS`` exceeds :data:`CLIMB_MAX_WORK`.
+    """
+    from ..beyond.local_search import climb
+    from ..beyond.vertices import Geometry
+    from .selection import unit_rows
+
+    n, d = S.shape
+    if (sp.V is not None or G.shape[1] != 1 or ctx.lam is None or CLIMB_ROUNDS < 1
+            or m * float(n) ** 2 * CLIMB_STEPS > CLIMB_MAX_WORK or n < 2):
+        return None
+    biased = b is not None
+    geo = Geometry(S, bias=biased, reg="l1" if ctx.p == 1 else "l2")
+    geo.rows = np.ascontiguousarray(geo.rows[:n])          # samples only: vertices are cross products of samples
+    Xe = S / sp.scale
+    Xa = np.hstack([Xe, np.ones((n, 1))]) if biased else Xe
+    xn = np.linalg.norm(Xa, axis=1)
+    Wa_old = unit_rows(np.hstack([W * sp.scale, b[:, None]]) if biased else W * sp.scale)
+    old_norm = safe_norms(W, ctx.p)
+    target = np.ones(m) if ctx.normalize else np.where(old_norm > 0, old_norm, 1.0)
+    wn_old = safe_norms(W, 2)
+
+    def grow(Hall: np.ndarray, zeta: np.ndarray, union: dict, cands: list) -> list:
+        t = union.get("intercept", 0.0)
+        f = Hall @ zeta.reshape(Hall.shape[1], -1) + np.asarray(t, dtype=np.float64).reshape(1, -1)
+        theta = -ctx.grad_curv(f)[0][:, 0]
+        used = np.flatnonzero(np.abs(zeta).reshape(Hall.shape[1], -1).sum(axis=1) > 0)
+        found: dict[int, list] = {}
+        seen = set()
+        for c in used:
+            blk, i = divmod(int(c), m)
+            lp = cands[blk][1]
+            rows0 = np.asarray(lp.samples[i], dtype=np.int64)
+            if rows0.size != geo.D - 1:
+                continue
+            ref = geo.from_data(lp.W[i:i + 1], np.zeros(1) if lp.b is None else lp.b[i:i + 1])[0]
+            v0 = geo.vertex(rows0, sign_ref=ref)
+            if v0 is None:
+                continue
+            rows, v, score, steps = climb(geo, rows0, v0, theta, max_steps=CLIMB_STEPS)
+            key = (tuple(sorted(int(r) for r in rows)), float(np.sign(v[np.argmax(np.abs(v))])))
+            if steps == 0 or key in seen or not score > ctx.lam * (1.0 + 1e-7):
+                continue
+            seen.add(key)
+            found.setdefault(i, []).append((np.sort(rows), v))
+        if not found:
+            return []
+        blocks = []
+        filler = cands[0][1]
+        for tb in range(max(len(v) for v in found.values())):
+            Wn, bn = filler.W.copy(), None if filler.b is None else filler.b.copy()
+            samples, angle = filler.samples.copy(), filler.angle.copy()
+            sign_changes, max_distance = filler.sign_changes.copy(), filler.max_distance.copy()
+            for i, lst in found.items():
+                if tb >= len(lst):
+                    continue
+                rows, v = lst[tb]
+                Wd, bd = geo.to_data(v[None])
+                Wn[i] = Wd[0] * target[i]
+                if bn is not None:
+                    bn[i] = bd[0] * target[i]
+                samples[i] = rows
+                wa = unit_rows(np.r_[Wn[i] * sp.scale, bn[i]][None] if biased else (Wn[i] * sp.scale)[None])[0]
+                angle[i] = np.degrees(np.arccos(np.clip(float(wa @ Wa_old[i]), -1.0, 1.0)))
+                po, pn = Xa @ Wa_old[i], Xa @ wa
+                ch = (po > 1e-12 * xn) != (pn > 1e-12 * xn)
+                ch[rows] = False
+                sign_changes[i] = int(ch.sum())
+                dist = np.abs(S[rows] @ W[i] + (b[i] if biased else 0.0))
+                max_distance[i] = float(dist.max() / wn_old[i]) if wn_old[i] > 0 else 0.0
+            lp = LayerPolish(W=Wn, b=bn, samples=samples, angle=angle, sign_changes=sign_changes,
+                             max_distance=max_distance, degenerate=filler.degenerate.copy(), rank=filler.rank,
+                             n_samples=filler.n_samples, n_unique=filler.n_unique, dim=filler.dim)
+            U = unit_activations(S, Wn, bn, ctx.p)
+            pr = residual_prices(U / kappa, H_old, A, G, h, ctx.lam / kappa)
+            blocks.append(("vertex climb", lp, U, pr))
+        return blocks
+
+    return grow
 
 
 def _finish(ctx: ObjectiveContext, weights: list) -> tuple[list, dict]:
