@@ -222,12 +222,16 @@ def polish(model: Any, X: Any, y: Any = None, *, layers: Any = "first", refit: b
           snapped by several rules (nearest samples, spread 0.1 / 0.3, nearest in angle, and the
           vertices nearest in angle among subsets of its nearest samples); on the last hidden
           layer the candidates are priced against the residual and the output layer is refitted
-          by the Lasso over the union of all candidates (certified), whose columns fill the slots;
+          by the Lasso over the union of all candidates (certified, pruned to at most ``m`` used
+          columns), whose columns fill the slots; while that misses the budget, more candidates
+          come from vertex climbing against the loss's residual (adjacent-vertex swaps);
           earlier and conv layers take the candidate that best reproduces the trained activations,
           and the next Linear layer is refitted by least squares.  The training objective of the
           result is checked against ``(1 + tolerance)`` times the trained network's; over budget,
-          only the snaps that cost most are reverted to the trained neurons, each named in the
-          report with the reason (``report.unpolished``).  See
+          trained neurons are kept only where needed (a union Lasso with the trained neurons'
+          columns weighted, or the costliest snaps reverted: whichever leaves the largest share of
+          sample-defined neurons among the active ones), each named in the report with the reason
+          (``report.unpolished``).  See
           :mod:`wedgenet.polishing.objective`.
         * ``"polished"`` (the paper's procedure; ``spread=0`` is the paper's rule): the polished
           layers, output layer refit.  No guarantee: the refit can be worse than the trained network.

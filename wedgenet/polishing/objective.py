@@ -7,20 +7,27 @@ already polished layers before it, conv layers on their unfolded patches):
 2. **Choice.**  The last hidden layer, with targets and ``lam``: a candidate is priced against
    the current residual (:func:`~.choice.residual_prices`), then the output layer is refitted by
    the Lasso over the *union* of all candidates of all neurons (``m * len(RULES)`` columns, a
-   wedgenet back-end with its duality-gap certificate); in each slot the candidate with the
-   largest Lasso coefficient wins, the best-priced one where the Lasso uses none.  Earlier and
+   wedgenet back-end with its duality-gap certificate), pruned to at most ``m`` used columns
+   (:func:`_prune_lasso`: the weakest are dropped and the Lasso re-solved, so the network is the
+   certified Lasso solution over its final columns); its columns fill the slots, an unused slot
+   takes its best-priced candidate.  While that network misses the budget, columns are generated
+   by vertex climbing against the loss's residual (:func:`_climber`, reusing
+   :func:`wedgenet.beyond.local_search.climb` on the arrangement of the samples).  Earlier and
    conv layers: the candidate that best reproduces the old neuron's activations
    (:func:`~.choice.imitation_prices`); the next Linear layer is then refitted by least squares
    (shrunk towards its old weights) to reproduce its old pre-activations on the new inputs.
 3. **Refit and check.**  The output layer is refitted (Lasso with certificate) and the network
    rebalanced; its training objective is compared with the budget ``(1 + tolerance) * before``.
-4. **Revert only what hurts.**  Over budget, first the union Lasso over the candidates *and* the
-   trained neurons (the trained ones it uses stay); then, by bisection over their number, the
-   neurons whose snap costs most (old price minus chosen price) get their trained weights back,
-   and the reverted ones are tried again one at a time, cheapest first (at most
-   :data:`GREEDY_MAX` refits).  Whichever meets the budget with more sample-defined neurons is
-   kept; the report names each unpolished neuron and why.  If even the fully unpolished refit
-   misses the budget, the layer keeps its trained weights.
+4. **Keep trained neurons only where needed.**  Over budget, two families of options: the union
+   Lasso over the candidates *and* the trained neurons, the trained columns weighted ``omega``
+   in the penalty (:data:`TRAINED_WEIGHTS`, then bisection on ``omega``: a larger weight makes
+   the Lasso prefer sample-defined columns); and, by bisection over their number, the neurons
+   whose snap costs most (old price minus chosen price) get their trained weights back, the
+   reverted ones tried again one at a time, cheapest first (at most :data:`GREEDY_MAX` refits).
+   Among the options that meet the budget, the one with the largest share of sample-defined
+   neurons among the *active* ones (then the most sample-defined overall) is kept
+   (:func:`_share`); the report names each unpolished neuron and why.  If even the fully
+   unpolished refit misses the budget, the layer keeps its trained weights.
 5. **Re-snap** (``rounds > 1``, last hidden layer): prices are recomputed against the refitted
    network's residual, neurons switch to a better-priced candidate (their current vertex
    competes), the output is refitted, and the round is kept only if the objective went down.
@@ -47,6 +54,8 @@ TRAINED_WEIGHTS = (1.0, 1.5, 2.0, 3.0, 5.0)
 WEIGHT_BISECTIONS = 4
 #: rounds of vertex climbing (column generation over sample-defined neurons) on the last hidden layer
 CLIMB_ROUNDS = 3
+#: climbs per round: from the columns with the largest contributions ``||zeta_c|| * ||K_c||``
+CLIMB_STARTS = 16
 #: adjacent-vertex steps per climb (:func:`wedgenet.beyond.local_search.climb`)
 CLIMB_STEPS = 10
 #: climbing is skipped when ``m * n^2 * CLIMB_STEPS`` exceeds this (about 6 flops each: a few seconds)
@@ -422,9 +431,9 @@ def _union_slots(ctx: ObjectiveContext, Us: list, prices: np.ndarray, choice: np
                     prices = np.vstack([prices, pr[None, :]])
                 Hall = np.hstack(Us)
                 zeta, union = _prune_lasso(ctx, Hall, m, np.r_[used, np.arange(start, Hall.shape[1])])
-                union["n_columns"] = int(Hall.shape[1])
-                if union["objective"] < best[0]:
-                    best = (union["objective"], zeta, union, Hall.shape[1])
+                if not union["objective"] < best[0]:
+                    break  # the round did not lower the objective: the climb has stalled
+                best = (union["objective"], zeta, union, Hall.shape[1])
             # the best round (its columns are a prefix of the pool)
             _, zb, union, width = best
             zeta = np.zeros((Hall.shape[1],) + zb.shape[1:])
@@ -463,10 +472,11 @@ def _climber(ctx: ObjectiveContext, S: np.ndarray, sp, W: np.ndarray, b: np.ndar
              A: np.ndarray, G: np.ndarray, h: np.ndarray, kappa: float, m: int) -> Callable | None:
     """Column generation over sample-defined neurons for the union Lasso (last hidden layer).
 
-    From every column the current (pruned) union Lasso uses, a hill climb over adjacent vertices
-    of the arrangement of the *samples* (:func:`wedgenet.beyond.local_search.climb`: swap one
-    defining sample for another, closed-form pricing of all swaps) maximises the column's dual
-    violation ``|theta^T u| / ||w||_p`` against the residual of the current fit, ``theta = -dL/df``
+    From the :data:`CLIMB_STARTS` columns the current (pruned) union Lasso uses most, a hill
+    climb over adjacent vertices of the arrangement of the *samples*
+    (:func:`wedgenet.beyond.local_search.climb`: swap one defining sample for another,
+    closed-form pricing of all swaps) maximises the column's dual violation
+    ``|theta^T u| / ||w||_p`` against the residual of the current fit, ``theta = -dL/df``
     (the logistic gradient for ``loss="logistic"``: the loss's own gradient).  Every vertex found
     whose violation exceeds ``lam`` (it would enter the Lasso) becomes a candidate of the trained
     neuron the climb started from.  The rows of the arrangement are the samples only (no
@@ -499,7 +509,9 @@ def _climber(ctx: ObjectiveContext, S: np.ndarray, sp, W: np.ndarray, b: np.ndar
         t = union.get("intercept", 0.0)
         f = Hall @ zeta.reshape(Hall.shape[1], -1) + np.asarray(t, dtype=np.float64).reshape(1, -1)
         theta = -ctx.grad_curv(f)[0][:, 0]
-        used = np.flatnonzero(np.abs(zeta).reshape(Hall.shape[1], -1).sum(axis=1) > 0)
+        contrib = np.abs(zeta).reshape(Hall.shape[1], -1).sum(axis=1) * np.linalg.norm(Hall, axis=0)
+        used = np.flatnonzero(contrib > 0)
+        used = used[np.argsort(-contrib[used], kind="stable")][:CLIMB_STARTS]
         found: dict[int, list] = {}
         seen = set()
         for c in used:
