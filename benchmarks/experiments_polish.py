@@ -10,8 +10,10 @@ With a mean loss over the batch and weight decay ``wd``, ``lam = n * wd / 2`` (M
 
 * ``paper rule``  ``keep="polished"``: the r-1 nearest samples per neuron, output layer refit (convex);
 * ``default``     ``keep="objective"``: candidate snaps priced against the residual, the union Lasso over
-                  all candidates fills the slots, refit with certificate, and only the snaps that
-                  push the objective more than 0.5% above Adam's are reverted (named in the report);
+                  all candidates (pruned to the slots) fills them, refit with certificate; while that
+                  misses the budget, vertex climbing against the loss's residual adds candidates; then
+                  trained neurons are kept only where the objective would otherwise end more than 0.5%
+                  above Adam's (named in the report);
 * ``union``       ``keep="union"``: the refit Lasso over the paper rule's and the trained neurons (falls
                   back to ``"best"`` when more than one layer is polished).
 

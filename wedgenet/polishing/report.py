@@ -182,8 +182,13 @@ class PolishReport:
                        f"{lr.seconds:.3f} s")
             if lr.union is not None:
                 u = lr.union
-                out.append(f"  union Lasso over {u['n_columns']} candidate columns: objective {u['objective']:.8g}, "
-                           f"relative gap {u['relative_gap']:.2g} ({u['solver']}), {u['n_active']} columns used")
+                pruned = (f" (pruned to {u['n_columns_refit']}, certified over those)"
+                          if u.get("n_columns_refit", u['n_columns']) < u['n_columns'] else "")
+                climbed = f", {u['n_climb_blocks']} block(s) of climbed vertices" if u.get("n_climb_blocks") else ""
+                weight = f", trained columns weighted {u['trained_weight']:g}" if "trained_weight" in u else ""
+                out.append(f"  union Lasso over {u['n_columns']} candidate columns{pruned}{climbed}{weight}: objective "
+                           f"{u['objective']:.8g}, relative gap {u['relative_gap']:.2g} ({u['solver']}), "
+                           f"{u['n_active']} columns used")
             out.append(f"  {'#':>4} {'angle':>8} {'signs':>6} {'max dist':>10} {'active':>6} {'kept':>8} "
                        f"{'rule':>10}  samples")
             for j in range(min(lr.n_neurons, max_rows)):
