@@ -226,6 +226,79 @@ def _equilibrate_columns(A: np.ndarray, g: np.ndarray) -> tuple[int, bool]:
 def _cross_core(A: np.ndarray, out: np.ndarray, rtol: float) -> int:
     """Cross product of the rows of ``A`` (shape ``(d-1, d)``, overwritten) as ``out * 2**E``.
 
+    :func:`_cross_equilibrated`, with :func:`_cross_plain` first for ``d`` in 3..5: the plain
+    closed form gives the same bits whenever it accepts."""
+    d = A.shape[1]
+    if 3 <= d <= 5 and _cross_plain(A, out, rtol):
+        return 0
+    return _cross_equilibrated(A, out, rtol)
+
+
+#: every nonzero |entry| within [2^-100, 2^100]: for d <= 5 no intermediate of the closed forms
+#: (products of d-1 entries, their sums and cancellations) then leaves the normal float64 range,
+#: with or without the column equilibration (which scales each entry by at most 2^+-101)
+_PLAIN_LO = 2.0**-100
+_PLAIN_HI = 2.0**100
+
+
+@nb.njit(cache=True)
+def _cross_plain(A: np.ndarray, out: np.ndarray, rtol: float) -> bool:
+    """Closed-form cross product of the rows of ``A`` (``d`` in 3..5) without the column
+    equilibration, written to ``out`` (as ``out * 2**0``) only when it provably equals
+    :func:`_cross_equilibrated`'s result bit for bit; returns whether it did.  ``A`` is only read.
+
+    Conditions: every nonzero |entry| lies in ``[2^-100, 2^100]`` and no column is zero (then the
+    power-of-two column scaling ``D = diag(2^-f_j)`` commutes exactly with every operation of the
+    closed forms, so the equilibrated cofactors are ``det(D) c_j / D_jj`` exactly, and mapping
+    them back gives ``c``), and the Hadamard test accepts with a margin that covers the scaling:
+    with ``a_j`` the column maxima, ``2^-f_j`` lies in ``(1/(2 a_j), 1/a_j]``, so the Hadamard
+    ratio of ``V D`` is at least ``h(V) min_j a_j^d / (2^d prod_j a_j)``.  Accepting when
+    ``||c|| > rtol * prod_i ||v_i|| * 2^(d+1) * prod_j (a_j / min_k a_k)`` (a further factor 2
+    for rounding in the norms) therefore implies the equilibrated test accepts too.  Otherwise
+    the caller runs :func:`_cross_equilibrated`, so decisions near ``rtol`` are unchanged.
+    """
+    m = A.shape[0]
+    d = A.shape[1]
+    amin_col = math.inf
+    spread = 1.0
+    for j in range(d):
+        amax = 0.0
+        for i in range(m):
+            a = abs(A[i, j])
+            if a != 0.0 and not (_PLAIN_LO <= a <= _PLAIN_HI):
+                return False
+            if a > amax:
+                amax = a
+        if amax == 0.0:
+            return False
+        out[j] = amax  # workspace: column maxima
+        if amax < amin_col:
+            amin_col = amax
+    for j in range(d):
+        spread *= out[j] / amin_col  # prod_j (a_j / min a) <= 2^(200 d): finite
+    prod_norms = 1.0
+    for i in range(m):
+        s = 0.0
+        for j in range(d):
+            s += A[i, j] * A[i, j]
+        prod_norms *= np.sqrt(s)  # in [2^-100, sqrt(d) 2^100] per row: no over/underflow
+    c0, c1, c2, c3, c4 = _closed_form(A)
+    if _hadamard_dependent(c0, c1, c2, c3, c4, prod_norms, rtol * spread * 2.0 ** (d + 1)):
+        return False
+    out[0] = c0
+    out[1] = c1
+    out[2] = c2
+    if d >= 4:
+        out[3] = c3
+    if d == 5:
+        out[4] = c4
+    return True
+
+
+@nb.njit(cache=True)
+def _cross_equilibrated(A: np.ndarray, out: np.ndarray, rtol: float) -> int:
+    """Cross product of the rows of ``A`` (shape ``(d-1, d)``, overwritten) as ``out * 2**E``.
+
     Returns ``E``; ``out`` is exactly 0 for dependent rows.  The columns are first scaled by
     powers of two (:func:`_equilibrate_columns`) and the rows as in the module docstring, so
     the dependence test and the result are exactly invariant under power-of-two scalings of
@@ -273,52 +346,7 @@ def _cross_core(A: np.ndarray, out: np.ndarray, rtol: float) -> int:
             return 0
     E += Ecol
     if d <= 5:
-        c0 = 0.0
-        c1 = 0.0
-        c2 = 0.0
-        c3 = 0.0
-        c4 = 0.0
-        if d == 3:
-            c0 = A[0, 1] * A[1, 2] - A[0, 2] * A[1, 1]
-            c1 = A[0, 2] * A[1, 0] - A[0, 0] * A[1, 2]
-            c2 = A[0, 0] * A[1, 1] - A[0, 1] * A[1, 0]
-        elif d == 4:  # Laplace expansion along the rows, sharing every minor
-            m01 = A[1, 0] * A[2, 1] - A[1, 1] * A[2, 0]
-            m02 = A[1, 0] * A[2, 2] - A[1, 2] * A[2, 0]
-            m03 = A[1, 0] * A[2, 3] - A[1, 3] * A[2, 0]
-            m12 = A[1, 1] * A[2, 2] - A[1, 2] * A[2, 1]
-            m13 = A[1, 1] * A[2, 3] - A[1, 3] * A[2, 1]
-            m23 = A[1, 2] * A[2, 3] - A[1, 3] * A[2, 2]
-            c3 = -(A[0, 0] * m12 - A[0, 1] * m02 + A[0, 2] * m01)
-            c2 = A[0, 0] * m13 - A[0, 1] * m03 + A[0, 3] * m01
-            c1 = -(A[0, 0] * m23 - A[0, 2] * m03 + A[0, 3] * m02)
-            c0 = A[0, 1] * m23 - A[0, 2] * m13 + A[0, 3] * m12
-        else:  # d == 5: Laplace expansion along the rows, sharing every minor
-            m01 = A[2, 0] * A[3, 1] - A[2, 1] * A[3, 0]
-            m02 = A[2, 0] * A[3, 2] - A[2, 2] * A[3, 0]
-            m03 = A[2, 0] * A[3, 3] - A[2, 3] * A[3, 0]
-            m04 = A[2, 0] * A[3, 4] - A[2, 4] * A[3, 0]
-            m12 = A[2, 1] * A[3, 2] - A[2, 2] * A[3, 1]
-            m13 = A[2, 1] * A[3, 3] - A[2, 3] * A[3, 1]
-            m14 = A[2, 1] * A[3, 4] - A[2, 4] * A[3, 1]
-            m23 = A[2, 2] * A[3, 3] - A[2, 3] * A[3, 2]
-            m24 = A[2, 2] * A[3, 4] - A[2, 4] * A[3, 2]
-            m34 = A[2, 3] * A[3, 4] - A[2, 4] * A[3, 3]
-            m012 = A[1, 0] * m12 - A[1, 1] * m02 + A[1, 2] * m01
-            m013 = A[1, 0] * m13 - A[1, 1] * m03 + A[1, 3] * m01
-            m014 = A[1, 0] * m14 - A[1, 1] * m04 + A[1, 4] * m01
-            m023 = A[1, 0] * m23 - A[1, 2] * m03 + A[1, 3] * m02
-            m024 = A[1, 0] * m24 - A[1, 2] * m04 + A[1, 4] * m02
-            m034 = A[1, 0] * m34 - A[1, 3] * m04 + A[1, 4] * m03
-            m123 = A[1, 1] * m23 - A[1, 2] * m13 + A[1, 3] * m12
-            m124 = A[1, 1] * m24 - A[1, 2] * m14 + A[1, 4] * m12
-            m134 = A[1, 1] * m34 - A[1, 3] * m14 + A[1, 4] * m13
-            m234 = A[1, 2] * m34 - A[1, 3] * m24 + A[1, 4] * m23
-            c4 = A[0, 0] * m123 - A[0, 1] * m023 + A[0, 2] * m013 - A[0, 3] * m012
-            c3 = -(A[0, 0] * m124 - A[0, 1] * m024 + A[0, 2] * m014 - A[0, 4] * m012)
-            c2 = A[0, 0] * m134 - A[0, 1] * m034 + A[0, 3] * m014 - A[0, 4] * m013
-            c1 = -(A[0, 0] * m234 - A[0, 2] * m034 + A[0, 3] * m024 - A[0, 4] * m023)
-            c0 = A[0, 1] * m234 - A[0, 2] * m134 + A[0, 3] * m124 - A[0, 4] * m123
+        c0, c1, c2, c3, c4 = _closed_form(A)
         if not _hadamard_dependent(c0, c1, c2, c3, c4, prod_norms, rtol):
             out[0] = c0 if out[0] == 0.0 else _ldexp_entry(c0, -int(out[0]))
             out[1] = c1 if out[1] == 0.0 else _ldexp_entry(c1, -int(out[1]))
@@ -340,6 +368,60 @@ def _cross_core(A: np.ndarray, out: np.ndarray, rtol: float) -> int:
         if g[j] != 0.0:
             out[j] = _ldexp_entry(out[j], -int(g[j]))
     return E
+
+
+@nb.njit(cache=True, inline="always")
+def _closed_form(A: np.ndarray) -> tuple[float, float, float, float, float]:
+    """Cofactors ``(c0, ..., c4)`` of the rows of ``A`` (shape ``(d-1, d)``, ``d`` in 3..5; unused
+    entries 0) by Laplace expansion along the rows, every minor shared.  Only reads ``A``."""
+    d = A.shape[1]
+    c0 = 0.0
+    c1 = 0.0
+    c2 = 0.0
+    c3 = 0.0
+    c4 = 0.0
+    if d == 3:
+        c0 = A[0, 1] * A[1, 2] - A[0, 2] * A[1, 1]
+        c1 = A[0, 2] * A[1, 0] - A[0, 0] * A[1, 2]
+        c2 = A[0, 0] * A[1, 1] - A[0, 1] * A[1, 0]
+    elif d == 4:  # Laplace expansion along the rows, sharing every minor
+        m01 = A[1, 0] * A[2, 1] - A[1, 1] * A[2, 0]
+        m02 = A[1, 0] * A[2, 2] - A[1, 2] * A[2, 0]
+        m03 = A[1, 0] * A[2, 3] - A[1, 3] * A[2, 0]
+        m12 = A[1, 1] * A[2, 2] - A[1, 2] * A[2, 1]
+        m13 = A[1, 1] * A[2, 3] - A[1, 3] * A[2, 1]
+        m23 = A[1, 2] * A[2, 3] - A[1, 3] * A[2, 2]
+        c3 = -(A[0, 0] * m12 - A[0, 1] * m02 + A[0, 2] * m01)
+        c2 = A[0, 0] * m13 - A[0, 1] * m03 + A[0, 3] * m01
+        c1 = -(A[0, 0] * m23 - A[0, 2] * m03 + A[0, 3] * m02)
+        c0 = A[0, 1] * m23 - A[0, 2] * m13 + A[0, 3] * m12
+    else:  # d == 5: Laplace expansion along the rows, sharing every minor
+        m01 = A[2, 0] * A[3, 1] - A[2, 1] * A[3, 0]
+        m02 = A[2, 0] * A[3, 2] - A[2, 2] * A[3, 0]
+        m03 = A[2, 0] * A[3, 3] - A[2, 3] * A[3, 0]
+        m04 = A[2, 0] * A[3, 4] - A[2, 4] * A[3, 0]
+        m12 = A[2, 1] * A[3, 2] - A[2, 2] * A[3, 1]
+        m13 = A[2, 1] * A[3, 3] - A[2, 3] * A[3, 1]
+        m14 = A[2, 1] * A[3, 4] - A[2, 4] * A[3, 1]
+        m23 = A[2, 2] * A[3, 3] - A[2, 3] * A[3, 2]
+        m24 = A[2, 2] * A[3, 4] - A[2, 4] * A[3, 2]
+        m34 = A[2, 3] * A[3, 4] - A[2, 4] * A[3, 3]
+        m012 = A[1, 0] * m12 - A[1, 1] * m02 + A[1, 2] * m01
+        m013 = A[1, 0] * m13 - A[1, 1] * m03 + A[1, 3] * m01
+        m014 = A[1, 0] * m14 - A[1, 1] * m04 + A[1, 4] * m01
+        m023 = A[1, 0] * m23 - A[1, 2] * m03 + A[1, 3] * m02
+        m024 = A[1, 0] * m24 - A[1, 2] * m04 + A[1, 4] * m02
+        m034 = A[1, 0] * m34 - A[1, 3] * m04 + A[1, 4] * m03
+        m123 = A[1, 1] * m23 - A[1, 2] * m13 + A[1, 3] * m12
+        m124 = A[1, 1] * m24 - A[1, 2] * m14 + A[1, 4] * m12
+        m134 = A[1, 1] * m34 - A[1, 3] * m14 + A[1, 4] * m13
+        m234 = A[1, 2] * m34 - A[1, 3] * m24 + A[1, 4] * m23
+        c4 = A[0, 0] * m123 - A[0, 1] * m023 + A[0, 2] * m013 - A[0, 3] * m012
+        c3 = -(A[0, 0] * m124 - A[0, 1] * m024 + A[0, 2] * m014 - A[0, 4] * m012)
+        c2 = A[0, 0] * m134 - A[0, 1] * m034 + A[0, 3] * m014 - A[0, 4] * m013
+        c1 = -(A[0, 0] * m234 - A[0, 2] * m034 + A[0, 3] * m024 - A[0, 4] * m023)
+        c0 = A[0, 1] * m234 - A[0, 2] * m134 + A[0, 3] * m124 - A[0, 4] * m123
+    return c0, c1, c2, c3, c4
 
 
 @nb.njit(cache=True, inline="always")
