@@ -41,7 +41,7 @@ import numba
 import numpy as np
 
 import wedgenet as wn
-from wedgenet.algebra._kernels import cross_batch
+from wedgenet.algebra._kernels import cross_batch_exp
 
 DIMS = (3, 5, 8, 16, 32)
 CLIFFORD_MAX_D = 8
@@ -195,7 +195,7 @@ def main() -> None:
     t = time.perf_counter()
     wn.cross(rng.standard_normal((4, 4, 5)))
     warm_s = time.perf_counter() - t
-    hits = sum(cross_batch.stats.cache_hits.values())
+    hits = sum(cross_batch_exp.stats.cache_hits.values())
     how = "loaded from numba's on-disk cache" if hits else "JIT compile"
     t = time.perf_counter()
     import clifford  # noqa: F401  (clifford JIT-compiles on import)

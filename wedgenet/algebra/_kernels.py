@@ -50,7 +50,7 @@ evaluated on numbers in ``[2^-(d-1), 1]``.
 
 Results beyond the float64 range: :func:`_cross_core` returns the product as ``out * 2**E``
 with finite ``out``; :func:`_cross_one` applies ``2**E`` (over/underflowing like any float
-kernel), :func:`_cross_one_exp` renormalises ``out`` to a largest |entry| in ``[0.5, 1)``, and
+kernel), the batch kernels apply it when the result stays normal and return it otherwise, and
 the public functions raise ``ValueError`` rather than return a silent ``inf`` or ``0``.
 """
 
@@ -449,100 +449,16 @@ def _cross_one(A: np.ndarray, out: np.ndarray, rtol: float) -> None:
     """Cross product of the rows of ``A`` (shape ``(d-1, d)``), written to ``out``.
 
     ``A`` is overwritten (it is used as workspace).  A result beyond the float64 range
-    over- or underflows here; :func:`_cross_one_exp` returns it as mantissa and exponent.
+    over- or underflows here; the batch kernels return it as mantissa and exponent.
     """
     E = _cross_core(A, out, rtol)
     if E != 0:
         _scale_pow2(out, E)
 
 
-@nb.njit(cache=True)
-def _cross_one_exp(A: np.ndarray, out: np.ndarray, rtol: float) -> int:
-    """Cross product of the rows of ``A`` as ``out * 2**E``; returns ``E``.
-
-    ``out`` is exactly 0 for dependent rows (then ``E = 0``), else ``max_j |out_j|`` lies in
-    ``[0.5, 1)``, so ``||out||_2`` can be computed without over- or underflow and
-    ``out / ||out||_2`` is the unit normal at any input scale.  ``A`` is overwritten.
-    """
-    E = _cross_core(A, out, rtol)
-    amax = 0.0
-    for j in range(out.shape[0]):
-        a = abs(out[j])
-        if a > amax:
-            amax = a
-    if amax == 0.0:
-        return 0
-    f = math.frexp(amax)[1]
-    if f != 0:
-        _scale_pow2(out, -f)
-    return E + f
-
-
 #: products per parallel task in the batch kernels: one small workspace is allocated per block,
 #: not per product (an allocation cost about a fifth of a d = 5 product)
 _BLOCK = 256
-
-
-@nb.njit(cache=True, parallel=True)
-def cross_batch(V: np.ndarray, rtol: float) -> np.ndarray:
-    """Cross products of a batch ``V`` of shape ``(N, d-1, d)``; returns ``(N, d)``."""
-    N = V.shape[0]
-    m = V.shape[1]
-    d = V.shape[2]
-    out = np.empty((N, d))
-    for blk in nb.prange((N + _BLOCK - 1) // _BLOCK):
-        A = np.empty((m, d))  # one workspace per block of products
-        for t in range(blk * _BLOCK, min(N, (blk + 1) * _BLOCK)):
-            for i in range(m):
-                for j in range(d):
-                    A[i, j] = V[t, i, j]
-            _cross_one(A, out[t], rtol)
-    return out
-
-
-@nb.njit(cache=True, parallel=True)
-def cross_rows(X: np.ndarray, idx: np.ndarray, rtol: float) -> np.ndarray:
-    """Cross products of rows ``X[idx[t]]`` for an ``(N, d-1)`` index array; returns ``(N, d)``.
-
-    The ``(N, d-1, d)`` stack is never built: each product gathers its rows into a
-    small per-thread buffer.
-    """
-    N = idx.shape[0]
-    m = idx.shape[1]
-    d = X.shape[1]
-    out = np.empty((N, d))
-    for blk in nb.prange((N + _BLOCK - 1) // _BLOCK):
-        A = np.empty((m, d))  # one workspace per block of products
-        for t in range(blk * _BLOCK, min(N, (blk + 1) * _BLOCK)):
-            for i in range(m):
-                r = idx[t, i]
-                for j in range(d):
-                    A[i, j] = X[r, j]
-            _cross_one(A, out[t], rtol)
-    return out
-
-
-@nb.njit(cache=True, parallel=True)
-def cross_rows_affine(X: np.ndarray, idx: np.ndarray, rtol: float) -> np.ndarray:
-    """Cross products of differences ``X[idx[t, i]] - X[idx[t, d-1]]`` for an ``(N, d)`` index array.
-
-    This is the normal of the affine hull of the ``d`` rows ``X[idx[t]]``
-    (docs/conventions.md#geometric-algebra, signed distance to an affine hull).
-    """
-    N = idx.shape[0]
-    d = X.shape[1]
-    m = d - 1
-    out = np.empty((N, d))
-    for blk in nb.prange((N + _BLOCK - 1) // _BLOCK):
-        A = np.empty((m, d))  # one workspace per block of products
-        for t in range(blk * _BLOCK, min(N, (blk + 1) * _BLOCK)):
-            last = idx[t, m]
-            for i in range(m):
-                r = idx[t, i]
-                for j in range(d):
-                    A[i, j] = X[r, j] - X[last, j]
-            _cross_one(A, out[t], rtol)
-    return out
 
 
 @nb.njit(cache=True, inline="always")
@@ -572,8 +488,8 @@ def _apply_exponent_if_normal(out: np.ndarray, E: int) -> int:
 
 @nb.njit(cache=True, parallel=True)
 def cross_batch_exp(V: np.ndarray, rtol: float) -> tuple[np.ndarray, np.ndarray]:
-    """Like :func:`cross_batch`, as finite ``M`` ``(N, d)`` and exponents ``E`` ``(N,)``:
-    product ``t`` is ``M[t] * 2**E[t]`` (:func:`_cross_core`; ``E = 0`` whenever the plain
+    """Cross products of a batch ``V`` of shape ``(N, d-1, d)``, as finite ``M`` ``(N, d)`` and
+    exponents ``E`` ``(N,)``: product ``t`` is ``M[t] * 2**E[t]`` (:func:`_cross_core`; ``E = 0`` whenever the plain
     kernel would not over- or underflow: ``M`` then is the product itself)."""
     N = V.shape[0]
     m = V.shape[1]
@@ -592,8 +508,10 @@ def cross_batch_exp(V: np.ndarray, rtol: float) -> tuple[np.ndarray, np.ndarray]
 
 @nb.njit(cache=True, parallel=True)
 def cross_rows_exp(X: np.ndarray, idx: np.ndarray, rtol: float, affine: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Like :func:`cross_rows` (``affine=False``) or :func:`cross_rows_affine` (``affine=True``),
-    as ``M * 2**E`` (:func:`_cross_core`).  Affine differences must not overflow:
+    """Cross products of rows ``X[idx[t]]`` for an ``(N, d-1)`` index array (``affine=False``), or
+    of differences ``X[idx[t, i]] - X[idx[t, d-1]]`` for an ``(N, d)`` one (``affine=True``: the
+    normal of the affine hull of the ``d`` rows), as ``M * 2**E`` (:func:`_cross_core`); the
+    ``(N, d-1, d)`` stack is never built.  Affine differences must not overflow:
     the caller halves ``X`` when ``max |X| >= 2^1023``."""
     N = idx.shape[0]
     d = X.shape[1]
