@@ -36,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._linalg import group_norms
+
 __all__ = ["main", "read_table", "run_demo", "run_ga_example", "CLIError", "register_command", "COMMANDS",
            "detect_task", "atomic_write", "DEMO_N_SAMPLES", "DEMO_TURNS", "DEMO_LAM", "DEFAULT_TIME_LIMIT",
            "CV_LAM_RATIOS"]
@@ -229,7 +231,7 @@ def _showcase_neuron(net) -> int | None:
     if not net.n_neurons:
         return None
     size = np.array([len(r["samples"]) for r in net.provenance])
-    a = np.abs(net.W2) if net.W2.ndim == 1 else np.linalg.norm(net.W2, axis=1)
+    a = group_norms(net.W2)
     return int(np.lexsort((-a, -size))[0])
 
 

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from ._linalg import group_norms, row_norms
 from ._resources import check_allocation
 from ._validation import as_float_array
 
@@ -64,10 +65,7 @@ def _table(rows: list[dict], columns: list[str], frame: bool):
 
 def _output_magnitude(W2: np.ndarray) -> np.ndarray:
     """``|a_j|`` (scalar output) or ``||a_j||_2`` (vector output), per neuron."""
-    W2 = np.asarray(W2, dtype=np.float64)
-    if W2.ndim == 1:
-        return np.abs(W2)
-    return np.linalg.norm(W2, axis=1) if W2.size else np.zeros(W2.shape[0])
+    return group_norms(W2)
 
 
 def _output_value(a):
@@ -300,7 +298,7 @@ def explain(net, x, *, all_neurons: bool = False) -> Explanation:
     pre = X1 @ net.W1.T + net.b1 if net.n_neurons else np.zeros((1, 0))
     h = net.hidden(X1)[0]
     pre = pre[0]
-    wn2 = np.linalg.norm(net.W1, axis=1) if net.n_neurons else np.zeros(0)
+    wn2 = row_norms(net.W1) if net.n_neurons else np.zeros(0)
     rows = []
     for j, rec in enumerate(net.provenance):
         active = bool(h[j] > 0)

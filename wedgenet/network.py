@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ._linalg import caratheodory_reduce, group_norms, row_norms, wedge_hidden
 from ._validation import as_float_array, check_nonneg_float, check_positive_int
 from .solvers.certificate import SCOPES, Certificate
 from .solvers.losses import LOSSES, get_loss
@@ -122,8 +123,8 @@ class WedgeNetwork:
         b = D.biases[S].copy()
         if D.depth == 2:
             p = 1 if D.reg == "l1" else 2
-            wn = np.linalg.norm(W, ord=p, axis=1)
-            zn = np.abs(Z) if Z.ndim == 1 else np.linalg.norm(Z, axis=1)
+            wn = row_norms(W, p)
+            zn = group_norms(Z)
             gamma = np.sqrt(zn / wn)
             W = W * gamma[:, None]
             b = b * gamma
@@ -212,10 +213,7 @@ class WedgeNetwork:
         Xa = as_float_array("X", X, ndim=2)
         if Xa.shape[1] != self.n_features:
             raise ValueError(f"X must have {self.n_features} features; got {Xa.shape[1]}")
-        H = np.maximum(Xa @ self.W1.T + self.b1, 0.0)
-        if self.depth == 3:
-            H = np.maximum(self.outer_sign * (H - self.thresholds), 0.0)
-        return H
+        return wedge_hidden(Xa, self.W1, self.b1, *((self.outer_sign, self.thresholds) if self.depth == 3 else ()))
 
     def decision_function(self, X) -> np.ndarray:
         """Network output ``f(X)``: ``(m,)`` for scalar output, ``(m, c)`` for vector output."""
@@ -240,8 +238,8 @@ class WedgeNetwork:
         """
         W1, _, W2, _ = self._fitted_weights()
         p = 1 if self.reg == "l1" else 2
-        wn = np.linalg.norm(W1, ord=p, axis=1) if self.n_neurons else np.zeros(0)
-        an = np.abs(W2) if W2.ndim == 1 else np.linalg.norm(W2, axis=1)
+        wn = row_norms(W1, p) if self.n_neurons else np.zeros(0)
+        an = group_norms(W2)
         if self.depth == 3:
             return float(np.sum(wn * an))
         return float(0.5 * np.sum(wn**2 + an**2))
@@ -339,24 +337,11 @@ class WedgeNetwork:
             return st.to_original_units(fitted.prune(st.transform_X(as_float_array("X", X, ndim=2)), rtol=rtol))
         H = self.hidden(X)
         p = 1 if self.reg == "l1" else 2
-        wnorm = np.linalg.norm(self.W1, ord=p, axis=1)
+        wnorm = row_norms(self.W1, p)
         # output a_j h_j = sign(a_j) c_j (h_j / ||w_j||) with Lasso magnitude c_j = |a_j| ||w_j||
         unit = H * np.sign(self.W2) / np.where(wnorm > 0, wnorm, 1.0)
         c = np.abs(self.W2) * wnorm
-        keep = np.flatnonzero(c > 0)
-        while keep.size > 1:
-            M = np.vstack([unit[:, keep], np.ones((1, keep.size))])
-            _, sv, vt = np.linalg.svd(M, full_matrices=True)
-            rank = int(np.sum(sv > rtol * sv[0]))
-            if rank >= keep.size:
-                break
-            delta = vt[-1]
-            if not np.any(delta > 0):
-                delta = -delta
-            pos = delta > 1e-14 * np.abs(delta).max()
-            step = np.min(c[keep][pos] / delta[pos])
-            c[keep] = c[keep] - step * delta
-            keep = keep[c[keep] > rtol * c[keep].max()]
+        keep, c = caratheodory_reduce(unit, c, rank_rtol=rtol, drop_rtol=rtol)
         # rebuild balanced neurons with the new magnitudes c_j
         Wu = self.W1[keep] / wnorm[keep, None]
         bu = self.b1[keep] / wnorm[keep]

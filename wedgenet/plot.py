@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._linalg import group_norms, row_norms, unit_rows
 from ._validation import as_float_array
 
 __all__ = ["plot_decision_regions", "plot_function_1d", "plot_partition", "plot_path", "plot_polishing",
@@ -78,7 +79,7 @@ def _check_fontsize(fontsize) -> float:
 
 
 _DIRECTIONS = np.array([[1, 1], [-1, 1], [1, -1], [-1, -1], [1, 0], [-1, 0], [0, 1], [0, -1]], dtype=np.float64)
-_DIRECTIONS /= np.linalg.norm(_DIRECTIONS, axis=1)[:, None]
+_DIRECTIONS = unit_rows(_DIRECTIONS)
 
 
 def label_positions(points: np.ndarray, data: np.ndarray, box: tuple[float, float, float, float],
@@ -128,8 +129,7 @@ def top_neurons(net, k: int | None) -> np.ndarray:
 
     ``k=None`` gives every neuron in that order.
     """
-    a = np.abs(np.asarray(net.W2, dtype=np.float64))
-    a = a if a.ndim == 1 else np.linalg.norm(a, axis=1)
+    a = group_norms(net.W2)
     order = np.argsort(-a, kind="stable")
     if k is None:
         return order
@@ -463,7 +463,7 @@ def _distinct_lines(W: np.ndarray, B: np.ndarray, decimals: int = 9) -> np.ndarr
     if len(W) == 0:
         return np.zeros((0, 3))
     L = np.c_[W, B]
-    nrm = np.linalg.norm(W, axis=1)
+    nrm = row_norms(W)
     keep = nrm > 1e-12
     L = L[keep] / nrm[keep, None]
     # fix the sign: first clearly nonzero weight coordinate positive
@@ -516,8 +516,8 @@ def plot_path(nets, ax=None):
     Z = np.zeros((len(nets), len(cols)))
     for i, n in enumerate(nets):
         p = 1 if n.reg == "l1" else 2
-        wn = np.linalg.norm(n.W1, ord=p, axis=1) if n.n_neurons else np.zeros(0)
-        a = n.W2 if n.W2.ndim == 1 else np.linalg.norm(n.W2, axis=1)
+        wn = row_norms(n.W1, p) if n.n_neurons else np.zeros(0)
+        a = n.W2 if n.W2.ndim == 1 else row_norms(n.W2)
         for j, r in enumerate(n.provenance):
             Z[i, where[int(r["column"])]] += a[j] * wn[j]
     for k in range(len(cols)):

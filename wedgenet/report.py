@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._linalg import group_norms
 from ._text import shorten_expression, shorten_samples
 from ._validation import as_float_array
 
@@ -76,7 +77,7 @@ def _figure(net, X, y, feature_names, top_k: int) -> tuple[str, str]:
     if X is None:
         fig = Figure(figsize=(8.0, 3.2), layout="constrained")
         ax = fig.add_subplot()
-        a = np.abs(net.W2) if net.W2.ndim == 1 else np.linalg.norm(net.W2, axis=1)
+        a = group_norms(net.W2)
         ax.bar(np.arange(net.n_neurons), a, color="tab:blue")
         ax.set_xlabel("neuron")
         ax.set_ylabel("|a_j|")
@@ -239,7 +240,7 @@ def render_report(net, X=None, y=None, *, feature_names: Sequence[str] | None = 
     from .plot import top_neurons
 
     order = [int(j) for j in top_neurons(net, None)][: int(max_neurons)]
-    a_abs = np.abs(net.W2) if net.W2.ndim == 1 else np.linalg.norm(net.W2, axis=1)
+    a_abs = group_norms(net.W2)
     parts.append("<h2 id='neurons'>Neurons</h2><p>Click a column header to sort. The expression is shortened; "
                  "hover it for the full form.</p>")
     head = ["neuron", "a", "|a|", "samples", "expression", "theorem", "orientation", "active samples"]

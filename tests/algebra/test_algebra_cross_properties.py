@@ -162,3 +162,44 @@ def test_relative_accuracy_against_numpy_det():
         ref = np.linalg.det(M[keep])
         rel = np.abs(got - ref) / np.abs(ref)
         assert rel.max() <= 1e-10, (d, rel.max())
+
+
+def _equilibrated_batch(V: np.ndarray, rtol: float) -> np.ndarray:
+    """``_cross_equilibrated`` alone (no plain fast path) on every product: ``M * 2**E``."""
+    from wedgenet.algebra._kernels import _cross_equilibrated
+
+    out = np.empty((V.shape[0], V.shape[2]))
+    for t in range(V.shape[0]):
+        E = _cross_equilibrated(V[t].copy(), out[t], rtol)
+        out[t] = np.ldexp(out[t], E)
+    return out
+
+
+def test_plain_closed_form_equals_the_equilibrated_kernel_bit_for_bit():
+    """d = 3..5: the fast path without column equilibration accepts only when its result is the
+    equilibrated kernel's, bit for bit: feature scales over 2^+-130, nearly dependent rows at
+    every noise level, exact integer dependence, and rtol from 0 to 0.99."""
+    from wedgenet.algebra._kernels import _cross_core, _cross_plain
+
+    rng = make_rng(7)
+    n = 200
+    accepted = 0
+    for d in (3, 4, 5):
+        for rtol in (0.0, 1e-12, 1e-6, 0.5, 0.99):
+            V = rng.standard_normal((n, d - 1, d))
+            near = V.copy()
+            near[:, -1] = np.einsum("nk,nkd->nd", rng.standard_normal((n, d - 2)), V[:, :-1]) \
+                + np.exp2(-rng.integers(0, 60, size=(n, 1))) * rng.standard_normal((n, d))
+            scales = np.exp2(rng.integers(-130, 130, size=(n, 1, d)).astype(float))
+            ints = rng.integers(-2, 3, size=(n, d - 1, d)).astype(float)
+            for W in (V, near, V * scales, near * scales, ints):
+                ref = _equilibrated_batch(W, rtol)
+                for t in range(n):
+                    out = np.empty(d)
+                    if _cross_plain(W[t].copy(), out, rtol):
+                        accepted += 1
+                        assert np.array_equal(out, ref[t]), (d, rtol, W[t])
+                    got = np.empty(d)
+                    E = _cross_core(W[t].copy(), got, rtol)
+                    assert np.array_equal(np.ldexp(got, E), ref[t]), (d, rtol, W[t])
+    assert accepted > 2500  # the fast path does serve ordinary data

@@ -21,7 +21,10 @@ that its largest |entry| lies in ``[0.5, 1)``; the product of the scaled rows ``
 back by ``cross(V) = det(D)^{-1} D cross(V D)`` (from ``det[y D; V D] = det(D) det[y; V]``).
 This makes the dependence test below, and the hyperplane, exactly invariant under
 power-of-two rescalings of features (units) and of the whole input; the closed forms give the
-same bits as without it (every term of a minor carries the same scale factor).
+same bits as without it (every term of a minor carries the same scale factor).  So for d = 3..5
+:func:`_cross_plain` skips it (it cost half the time at d = 5) when that provably changes no bit:
+every nonzero entry within ``[2^-100, 2^100]`` and a Hadamard test that accepts with a margin
+covering any column scaling; near-dependent or extreme-scale inputs take the equilibrated path.
 
 Dependent rows: the result is set to exactly 0 when some row of the equilibrated ``V D`` is
 within relative distance ``rtol`` of the span of the rows before it,
@@ -47,7 +50,7 @@ evaluated on numbers in ``[2^-(d-1), 1]``.
 
 Results beyond the float64 range: :func:`_cross_core` returns the product as ``out * 2**E``
 with finite ``out``; :func:`_cross_one` applies ``2**E`` (over/underflowing like any float
-kernel), :func:`_cross_one_exp` renormalises ``out`` to a largest |entry| in ``[0.5, 1)``, and
+kernel), the batch kernels apply it when the result stays normal and return it otherwise, and
 the public functions raise ``ValueError`` rather than return a silent ``inf`` or ``0``.
 """
 
@@ -226,6 +229,79 @@ def _equilibrate_columns(A: np.ndarray, g: np.ndarray) -> tuple[int, bool]:
 def _cross_core(A: np.ndarray, out: np.ndarray, rtol: float) -> int:
     """Cross product of the rows of ``A`` (shape ``(d-1, d)``, overwritten) as ``out * 2**E``.
 
+    :func:`_cross_equilibrated`, with :func:`_cross_plain` first for ``d`` in 3..5: the plain
+    closed form gives the same bits whenever it accepts."""
+    d = A.shape[1]
+    if 3 <= d <= 5 and _cross_plain(A, out, rtol):
+        return 0
+    return _cross_equilibrated(A, out, rtol)
+
+
+#: every nonzero |entry| within [2^-100, 2^100]: for d <= 5 no intermediate of the closed forms
+#: (products of d-1 entries, their sums and cancellations) then leaves the normal float64 range,
+#: with or without the column equilibration (which scales each entry by at most 2^+-101)
+_PLAIN_LO = 2.0**-100
+_PLAIN_HI = 2.0**100
+
+
+@nb.njit(cache=True)
+def _cross_plain(A: np.ndarray, out: np.ndarray, rtol: float) -> bool:
+    """Closed-form cross product of the rows of ``A`` (``d`` in 3..5) without the column
+    equilibration, written to ``out`` (as ``out * 2**0``) only when it provably equals
+    :func:`_cross_equilibrated`'s result bit for bit; returns whether it did.  ``A`` is only read.
+
+    Conditions: every nonzero |entry| lies in ``[2^-100, 2^100]`` and no column is zero (then the
+    power-of-two column scaling ``D = diag(2^-f_j)`` commutes exactly with every operation of the
+    closed forms, so the equilibrated cofactors are ``det(D) c_j / D_jj`` exactly, and mapping
+    them back gives ``c``), and the Hadamard test accepts with a margin that covers the scaling:
+    with ``a_j`` the column maxima, ``2^-f_j`` lies in ``(1/(2 a_j), 1/a_j]``, so the Hadamard
+    ratio of ``V D`` is at least ``h(V) min_j a_j^d / (2^d prod_j a_j)``.  Accepting when
+    ``||c|| > rtol * prod_i ||v_i|| * 2^(d+1) * prod_j (a_j / min_k a_k)`` (a further factor 2
+    for rounding in the norms) therefore implies the equilibrated test accepts too.  Otherwise
+    the caller runs :func:`_cross_equilibrated`, so decisions near ``rtol`` are unchanged.
+    """
+    m = A.shape[0]
+    d = A.shape[1]
+    amin_col = math.inf
+    spread = 1.0
+    for j in range(d):
+        amax = 0.0
+        for i in range(m):
+            a = abs(A[i, j])
+            if a != 0.0 and not (_PLAIN_LO <= a <= _PLAIN_HI):
+                return False
+            if a > amax:
+                amax = a
+        if amax == 0.0:
+            return False
+        out[j] = amax  # workspace: column maxima
+        if amax < amin_col:
+            amin_col = amax
+    for j in range(d):
+        spread *= out[j] / amin_col  # prod_j (a_j / min a) <= 2^(200 d): finite
+    prod_norms = 1.0
+    for i in range(m):
+        s = 0.0
+        for j in range(d):
+            s += A[i, j] * A[i, j]
+        prod_norms *= np.sqrt(s)  # in [2^-100, sqrt(d) 2^100] per row: no over/underflow
+    c0, c1, c2, c3, c4 = _closed_form(A)
+    if _hadamard_dependent(c0, c1, c2, c3, c4, prod_norms, rtol * spread * 2.0 ** (d + 1)):
+        return False
+    out[0] = c0
+    out[1] = c1
+    out[2] = c2
+    if d >= 4:
+        out[3] = c3
+    if d == 5:
+        out[4] = c4
+    return True
+
+
+@nb.njit(cache=True)
+def _cross_equilibrated(A: np.ndarray, out: np.ndarray, rtol: float) -> int:
+    """Cross product of the rows of ``A`` (shape ``(d-1, d)``, overwritten) as ``out * 2**E``.
+
     Returns ``E``; ``out`` is exactly 0 for dependent rows.  The columns are first scaled by
     powers of two (:func:`_equilibrate_columns`) and the rows as in the module docstring, so
     the dependence test and the result are exactly invariant under power-of-two scalings of
@@ -273,52 +349,7 @@ def _cross_core(A: np.ndarray, out: np.ndarray, rtol: float) -> int:
             return 0
     E += Ecol
     if d <= 5:
-        c0 = 0.0
-        c1 = 0.0
-        c2 = 0.0
-        c3 = 0.0
-        c4 = 0.0
-        if d == 3:
-            c0 = A[0, 1] * A[1, 2] - A[0, 2] * A[1, 1]
-            c1 = A[0, 2] * A[1, 0] - A[0, 0] * A[1, 2]
-            c2 = A[0, 0] * A[1, 1] - A[0, 1] * A[1, 0]
-        elif d == 4:  # Laplace expansion along the rows, sharing every minor
-            m01 = A[1, 0] * A[2, 1] - A[1, 1] * A[2, 0]
-            m02 = A[1, 0] * A[2, 2] - A[1, 2] * A[2, 0]
-            m03 = A[1, 0] * A[2, 3] - A[1, 3] * A[2, 0]
-            m12 = A[1, 1] * A[2, 2] - A[1, 2] * A[2, 1]
-            m13 = A[1, 1] * A[2, 3] - A[1, 3] * A[2, 1]
-            m23 = A[1, 2] * A[2, 3] - A[1, 3] * A[2, 2]
-            c3 = -(A[0, 0] * m12 - A[0, 1] * m02 + A[0, 2] * m01)
-            c2 = A[0, 0] * m13 - A[0, 1] * m03 + A[0, 3] * m01
-            c1 = -(A[0, 0] * m23 - A[0, 2] * m03 + A[0, 3] * m02)
-            c0 = A[0, 1] * m23 - A[0, 2] * m13 + A[0, 3] * m12
-        else:  # d == 5: Laplace expansion along the rows, sharing every minor
-            m01 = A[2, 0] * A[3, 1] - A[2, 1] * A[3, 0]
-            m02 = A[2, 0] * A[3, 2] - A[2, 2] * A[3, 0]
-            m03 = A[2, 0] * A[3, 3] - A[2, 3] * A[3, 0]
-            m04 = A[2, 0] * A[3, 4] - A[2, 4] * A[3, 0]
-            m12 = A[2, 1] * A[3, 2] - A[2, 2] * A[3, 1]
-            m13 = A[2, 1] * A[3, 3] - A[2, 3] * A[3, 1]
-            m14 = A[2, 1] * A[3, 4] - A[2, 4] * A[3, 1]
-            m23 = A[2, 2] * A[3, 3] - A[2, 3] * A[3, 2]
-            m24 = A[2, 2] * A[3, 4] - A[2, 4] * A[3, 2]
-            m34 = A[2, 3] * A[3, 4] - A[2, 4] * A[3, 3]
-            m012 = A[1, 0] * m12 - A[1, 1] * m02 + A[1, 2] * m01
-            m013 = A[1, 0] * m13 - A[1, 1] * m03 + A[1, 3] * m01
-            m014 = A[1, 0] * m14 - A[1, 1] * m04 + A[1, 4] * m01
-            m023 = A[1, 0] * m23 - A[1, 2] * m03 + A[1, 3] * m02
-            m024 = A[1, 0] * m24 - A[1, 2] * m04 + A[1, 4] * m02
-            m034 = A[1, 0] * m34 - A[1, 3] * m04 + A[1, 4] * m03
-            m123 = A[1, 1] * m23 - A[1, 2] * m13 + A[1, 3] * m12
-            m124 = A[1, 1] * m24 - A[1, 2] * m14 + A[1, 4] * m12
-            m134 = A[1, 1] * m34 - A[1, 3] * m14 + A[1, 4] * m13
-            m234 = A[1, 2] * m34 - A[1, 3] * m24 + A[1, 4] * m23
-            c4 = A[0, 0] * m123 - A[0, 1] * m023 + A[0, 2] * m013 - A[0, 3] * m012
-            c3 = -(A[0, 0] * m124 - A[0, 1] * m024 + A[0, 2] * m014 - A[0, 4] * m012)
-            c2 = A[0, 0] * m134 - A[0, 1] * m034 + A[0, 3] * m014 - A[0, 4] * m013
-            c1 = -(A[0, 0] * m234 - A[0, 2] * m034 + A[0, 3] * m024 - A[0, 4] * m023)
-            c0 = A[0, 1] * m234 - A[0, 2] * m134 + A[0, 3] * m124 - A[0, 4] * m123
+        c0, c1, c2, c3, c4 = _closed_form(A)
         if not _hadamard_dependent(c0, c1, c2, c3, c4, prod_norms, rtol):
             out[0] = c0 if out[0] == 0.0 else _ldexp_entry(c0, -int(out[0]))
             out[1] = c1 if out[1] == 0.0 else _ldexp_entry(c1, -int(out[1]))
@@ -343,6 +374,60 @@ def _cross_core(A: np.ndarray, out: np.ndarray, rtol: float) -> int:
 
 
 @nb.njit(cache=True, inline="always")
+def _closed_form(A: np.ndarray) -> tuple[float, float, float, float, float]:
+    """Cofactors ``(c0, ..., c4)`` of the rows of ``A`` (shape ``(d-1, d)``, ``d`` in 3..5; unused
+    entries 0) by Laplace expansion along the rows, every minor shared.  Only reads ``A``."""
+    d = A.shape[1]
+    c0 = 0.0
+    c1 = 0.0
+    c2 = 0.0
+    c3 = 0.0
+    c4 = 0.0
+    if d == 3:
+        c0 = A[0, 1] * A[1, 2] - A[0, 2] * A[1, 1]
+        c1 = A[0, 2] * A[1, 0] - A[0, 0] * A[1, 2]
+        c2 = A[0, 0] * A[1, 1] - A[0, 1] * A[1, 0]
+    elif d == 4:  # Laplace expansion along the rows, sharing every minor
+        m01 = A[1, 0] * A[2, 1] - A[1, 1] * A[2, 0]
+        m02 = A[1, 0] * A[2, 2] - A[1, 2] * A[2, 0]
+        m03 = A[1, 0] * A[2, 3] - A[1, 3] * A[2, 0]
+        m12 = A[1, 1] * A[2, 2] - A[1, 2] * A[2, 1]
+        m13 = A[1, 1] * A[2, 3] - A[1, 3] * A[2, 1]
+        m23 = A[1, 2] * A[2, 3] - A[1, 3] * A[2, 2]
+        c3 = -(A[0, 0] * m12 - A[0, 1] * m02 + A[0, 2] * m01)
+        c2 = A[0, 0] * m13 - A[0, 1] * m03 + A[0, 3] * m01
+        c1 = -(A[0, 0] * m23 - A[0, 2] * m03 + A[0, 3] * m02)
+        c0 = A[0, 1] * m23 - A[0, 2] * m13 + A[0, 3] * m12
+    else:  # d == 5: Laplace expansion along the rows, sharing every minor
+        m01 = A[2, 0] * A[3, 1] - A[2, 1] * A[3, 0]
+        m02 = A[2, 0] * A[3, 2] - A[2, 2] * A[3, 0]
+        m03 = A[2, 0] * A[3, 3] - A[2, 3] * A[3, 0]
+        m04 = A[2, 0] * A[3, 4] - A[2, 4] * A[3, 0]
+        m12 = A[2, 1] * A[3, 2] - A[2, 2] * A[3, 1]
+        m13 = A[2, 1] * A[3, 3] - A[2, 3] * A[3, 1]
+        m14 = A[2, 1] * A[3, 4] - A[2, 4] * A[3, 1]
+        m23 = A[2, 2] * A[3, 3] - A[2, 3] * A[3, 2]
+        m24 = A[2, 2] * A[3, 4] - A[2, 4] * A[3, 2]
+        m34 = A[2, 3] * A[3, 4] - A[2, 4] * A[3, 3]
+        m012 = A[1, 0] * m12 - A[1, 1] * m02 + A[1, 2] * m01
+        m013 = A[1, 0] * m13 - A[1, 1] * m03 + A[1, 3] * m01
+        m014 = A[1, 0] * m14 - A[1, 1] * m04 + A[1, 4] * m01
+        m023 = A[1, 0] * m23 - A[1, 2] * m03 + A[1, 3] * m02
+        m024 = A[1, 0] * m24 - A[1, 2] * m04 + A[1, 4] * m02
+        m034 = A[1, 0] * m34 - A[1, 3] * m04 + A[1, 4] * m03
+        m123 = A[1, 1] * m23 - A[1, 2] * m13 + A[1, 3] * m12
+        m124 = A[1, 1] * m24 - A[1, 2] * m14 + A[1, 4] * m12
+        m134 = A[1, 1] * m34 - A[1, 3] * m14 + A[1, 4] * m13
+        m234 = A[1, 2] * m34 - A[1, 3] * m24 + A[1, 4] * m23
+        c4 = A[0, 0] * m123 - A[0, 1] * m023 + A[0, 2] * m013 - A[0, 3] * m012
+        c3 = -(A[0, 0] * m124 - A[0, 1] * m024 + A[0, 2] * m014 - A[0, 4] * m012)
+        c2 = A[0, 0] * m134 - A[0, 1] * m034 + A[0, 3] * m014 - A[0, 4] * m013
+        c1 = -(A[0, 0] * m234 - A[0, 2] * m034 + A[0, 3] * m024 - A[0, 4] * m023)
+        c0 = A[0, 1] * m234 - A[0, 2] * m134 + A[0, 3] * m124 - A[0, 4] * m123
+    return c0, c1, c2, c3, c4
+
+
+@nb.njit(cache=True, inline="always")
 def _hadamard_dependent(c0: float, c1: float, c2: float, c3: float, c4: float, prod_norms: float, rtol: float) -> bool:
     """``||c||_2 <= rtol * prod_norms`` for ``c = (c0..c4)`` (unused entries 0), without underflow."""
     thr = rtol * prod_norms
@@ -364,92 +449,16 @@ def _cross_one(A: np.ndarray, out: np.ndarray, rtol: float) -> None:
     """Cross product of the rows of ``A`` (shape ``(d-1, d)``), written to ``out``.
 
     ``A`` is overwritten (it is used as workspace).  A result beyond the float64 range
-    over- or underflows here; :func:`_cross_one_exp` returns it as mantissa and exponent.
+    over- or underflows here; the batch kernels return it as mantissa and exponent.
     """
     E = _cross_core(A, out, rtol)
     if E != 0:
         _scale_pow2(out, E)
 
 
-@nb.njit(cache=True)
-def _cross_one_exp(A: np.ndarray, out: np.ndarray, rtol: float) -> int:
-    """Cross product of the rows of ``A`` as ``out * 2**E``; returns ``E``.
-
-    ``out`` is exactly 0 for dependent rows (then ``E = 0``), else ``max_j |out_j|`` lies in
-    ``[0.5, 1)``, so ``||out||_2`` can be computed without over- or underflow and
-    ``out / ||out||_2`` is the unit normal at any input scale.  ``A`` is overwritten.
-    """
-    E = _cross_core(A, out, rtol)
-    amax = 0.0
-    for j in range(out.shape[0]):
-        a = abs(out[j])
-        if a > amax:
-            amax = a
-    if amax == 0.0:
-        return 0
-    f = math.frexp(amax)[1]
-    if f != 0:
-        _scale_pow2(out, -f)
-    return E + f
-
-
-@nb.njit(cache=True, parallel=True)
-def cross_batch(V: np.ndarray, rtol: float) -> np.ndarray:
-    """Cross products of a batch ``V`` of shape ``(N, d-1, d)``; returns ``(N, d)``."""
-    N = V.shape[0]
-    m = V.shape[1]
-    d = V.shape[2]
-    out = np.empty((N, d))
-    for t in nb.prange(N):
-        A = np.empty((m, d))
-        for i in range(m):
-            for j in range(d):
-                A[i, j] = V[t, i, j]
-        _cross_one(A, out[t], rtol)
-    return out
-
-
-@nb.njit(cache=True, parallel=True)
-def cross_rows(X: np.ndarray, idx: np.ndarray, rtol: float) -> np.ndarray:
-    """Cross products of rows ``X[idx[t]]`` for an ``(N, d-1)`` index array; returns ``(N, d)``.
-
-    The ``(N, d-1, d)`` stack is never built: each product gathers its rows into a
-    small per-thread buffer.
-    """
-    N = idx.shape[0]
-    m = idx.shape[1]
-    d = X.shape[1]
-    out = np.empty((N, d))
-    for t in nb.prange(N):
-        A = np.empty((m, d))
-        for i in range(m):
-            r = idx[t, i]
-            for j in range(d):
-                A[i, j] = X[r, j]
-        _cross_one(A, out[t], rtol)
-    return out
-
-
-@nb.njit(cache=True, parallel=True)
-def cross_rows_affine(X: np.ndarray, idx: np.ndarray, rtol: float) -> np.ndarray:
-    """Cross products of differences ``X[idx[t, i]] - X[idx[t, d-1]]`` for an ``(N, d)`` index array.
-
-    This is the normal of the affine hull of the ``d`` rows ``X[idx[t]]``
-    (docs/conventions.md#geometric-algebra, signed distance to an affine hull).
-    """
-    N = idx.shape[0]
-    d = X.shape[1]
-    m = d - 1
-    out = np.empty((N, d))
-    for t in nb.prange(N):
-        A = np.empty((m, d))
-        last = idx[t, m]
-        for i in range(m):
-            r = idx[t, i]
-            for j in range(d):
-                A[i, j] = X[r, j] - X[last, j]
-        _cross_one(A, out[t], rtol)
-    return out
+#: products per parallel task in the batch kernels: one small workspace is allocated per block,
+#: not per product (an allocation cost about a fifth of a d = 5 product)
+_BLOCK = 256
 
 
 @nb.njit(cache=True, inline="always")
@@ -479,45 +488,49 @@ def _apply_exponent_if_normal(out: np.ndarray, E: int) -> int:
 
 @nb.njit(cache=True, parallel=True)
 def cross_batch_exp(V: np.ndarray, rtol: float) -> tuple[np.ndarray, np.ndarray]:
-    """Like :func:`cross_batch`, as finite ``M`` ``(N, d)`` and exponents ``E`` ``(N,)``:
-    product ``t`` is ``M[t] * 2**E[t]`` (:func:`_cross_core`; ``E = 0`` whenever the plain
+    """Cross products of a batch ``V`` of shape ``(N, d-1, d)``, as finite ``M`` ``(N, d)`` and
+    exponents ``E`` ``(N,)``: product ``t`` is ``M[t] * 2**E[t]`` (:func:`_cross_core`; ``E = 0`` whenever the plain
     kernel would not over- or underflow: ``M`` then is the product itself)."""
     N = V.shape[0]
     m = V.shape[1]
     d = V.shape[2]
     out = np.empty((N, d))
     E = np.empty(N, dtype=np.int64)
-    for t in nb.prange(N):
-        A = np.empty((m, d))
-        for i in range(m):
-            for j in range(d):
-                A[i, j] = V[t, i, j]
-        E[t] = _apply_exponent_if_normal(out[t], _cross_core(A, out[t], rtol))
+    for blk in nb.prange((N + _BLOCK - 1) // _BLOCK):
+        A = np.empty((m, d))  # one workspace per block of products
+        for t in range(blk * _BLOCK, min(N, (blk + 1) * _BLOCK)):
+            for i in range(m):
+                for j in range(d):
+                    A[i, j] = V[t, i, j]
+            E[t] = _apply_exponent_if_normal(out[t], _cross_core(A, out[t], rtol))
     return out, E
 
 
 @nb.njit(cache=True, parallel=True)
 def cross_rows_exp(X: np.ndarray, idx: np.ndarray, rtol: float, affine: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Like :func:`cross_rows` (``affine=False``) or :func:`cross_rows_affine` (``affine=True``),
-    as ``M * 2**E`` (:func:`_cross_core`).  Affine differences must not overflow:
+    """Cross products of rows ``X[idx[t]]`` for an ``(N, d-1)`` index array (``affine=False``), or
+    of differences ``X[idx[t, i]] - X[idx[t, d-1]]`` for an ``(N, d)`` one (``affine=True``: the
+    normal of the affine hull of the ``d`` rows), as ``M * 2**E`` (:func:`_cross_core`); the
+    ``(N, d-1, d)`` stack is never built.  Affine differences must not overflow:
     the caller halves ``X`` when ``max |X| >= 2^1023``."""
     N = idx.shape[0]
     d = X.shape[1]
     m = d - 1
     out = np.empty((N, d))
     E = np.empty(N, dtype=np.int64)
-    for t in nb.prange(N):
-        A = np.empty((m, d))
-        if affine:
-            last = idx[t, m]
-            for i in range(m):
-                r = idx[t, i]
-                for j in range(d):
-                    A[i, j] = X[r, j] - X[last, j]
-        else:
-            for i in range(m):
-                r = idx[t, i]
-                for j in range(d):
-                    A[i, j] = X[r, j]
-        E[t] = _apply_exponent_if_normal(out[t], _cross_core(A, out[t], rtol))
+    for blk in nb.prange((N + _BLOCK - 1) // _BLOCK):
+        A = np.empty((m, d))  # one workspace per block of products
+        for t in range(blk * _BLOCK, min(N, (blk + 1) * _BLOCK)):
+            if affine:
+                last = idx[t, m]
+                for i in range(m):
+                    r = idx[t, i]
+                    for j in range(d):
+                        A[i, j] = X[r, j] - X[last, j]
+            else:
+                for i in range(m):
+                    r = idx[t, i]
+                    for j in range(d):
+                        A[i, j] = X[r, j]
+            E[t] = _apply_exponent_if_normal(out[t], _cross_core(A, out[t], rtol))
     return out, E

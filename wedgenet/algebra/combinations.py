@@ -17,9 +17,10 @@ import math
 import numba as nb
 import numpy as np
 
+from .._linalg import unit_rows
 from .._validation import as_float_array, as_index_array, check_bool, check_nonneg_float, check_positive_int
 from ._kernels import cross_rows_exp
-from .products import DEFAULT_RTOL, _from_exponent, _unit_rows
+from .products import DEFAULT_RTOL, _from_exponent
 
 __all__ = [
     "n_combinations",
@@ -202,5 +203,5 @@ def cross_from_indices(
         shift = d - 1
     M, E = cross_rows_exp(np.ascontiguousarray(Xa), ia, rtol, affine)
     if unit:
-        return _unit_rows(M)
+        return unit_rows(M)
     return _from_exponent(M, E + shift, "cross_from_indices")

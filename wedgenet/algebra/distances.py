@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._linalg import unit_rows
 from .._validation import as_float_array, check_nonneg_float
 from ._kernels import cross_batch_exp
-from .products import DEFAULT_RTOL, _as_stack, _unit_rows
+from .products import DEFAULT_RTOL, _as_stack
 
 __all__ = ["dist_to_span", "dist_to_affine"]
 
@@ -32,7 +33,7 @@ def _unit_normals(name: str, rows: np.ndarray, rtol: float) -> np.ndarray:
             f"hyperplane (first offending batch index: {tuple(int(b) for b in bad)}). "
             "Drop or perturb the dependent points."
         )
-    return _unit_rows(M).reshape(batch + (d,))
+    return unit_rows(M).reshape(batch + (d,))
 
 
 def _check_x(x, d: int) -> np.ndarray:

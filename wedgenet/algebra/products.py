@@ -17,6 +17,7 @@ from functools import cache
 
 import numpy as np
 
+from .._linalg import unit_rows
 from .._resources import check_allocation
 from .._validation import as_float_array, check_bool, check_nonneg_float, check_positive_int
 from ._kernels import cross_batch_exp
@@ -49,15 +50,6 @@ def _from_exponent(M: np.ndarray, E: np.ndarray, what: str) -> np.ndarray:
         raise ValueError(f"{what}: batch element {t} has magnitude about 2^{int(total[t])}, {_RANGE_HINT}")
     E = np.where(amax > 0.0, E, 0)
     return np.ldexp(M, E[:, None].astype(np.int32))
-
-
-def _unit_rows(M: np.ndarray) -> np.ndarray:
-    """Rows of finite ``M`` divided by their 2-norms (zero rows stay zero), the norm taken after
-    dividing by the row's largest |entry| so it neither over- nor underflows."""
-    amax = np.max(np.abs(M), axis=-1, keepdims=True)
-    S = np.divide(M, amax, out=np.zeros_like(M), where=amax > 0)
-    norms = np.linalg.norm(S, axis=-1, keepdims=True)
-    return np.divide(S, norms, out=np.zeros_like(S), where=norms > 0)
 
 
 def _as_stack(name: str, V, *, rows_minus_cols: int) -> np.ndarray:
@@ -125,7 +117,7 @@ def cross(V, *, rtol: float = DEFAULT_RTOL, unit: bool = False) -> np.ndarray:
     n_batch = int(np.prod(batch, dtype=np.int64))
     flat = np.ascontiguousarray(arr.reshape((n_batch, d - 1, d)))
     M, E = cross_batch_exp(flat, rtol)
-    out = _unit_rows(M) if unit else _from_exponent(M, E, "cross")
+    out = unit_rows(M) if unit else _from_exponent(M, E, "cross")
     return out.reshape(batch + (d,))
 
 

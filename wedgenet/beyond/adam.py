@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._linalg import relu_layer, row_norms
 from ..solvers.losses import get_loss
 
 __all__ = ["adam_network"]
@@ -51,7 +52,7 @@ def adam_network(X: np.ndarray, y: np.ndarray, *, lam: float, loss: str = "squar
         sched.step()
     Wn, bn, an = (v.detach().numpy().copy() for v in (W, b, a))
     tn = float(t.detach())
-    f = np.maximum(X @ Wn.T + bn, 0.0) @ an + tn
+    f = relu_layer(X, Wn, bn) @ an + tn
     p = 1 if reg == "l1" else 2
-    obj = get_loss(loss).value(f, y) + 0.5 * lam * float(np.sum(np.linalg.norm(Wn, ord=p, axis=1) ** 2) + an @ an)
+    obj = get_loss(loss).value(f, y) + 0.5 * lam * float(np.sum(row_norms(Wn, p) ** 2) + an @ an)
     return Wn, bn, an, tn, float(obj)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._linalg import row_norms
 from .vertices import Geometry
 
 __all__ = ["climb", "neighbour_scores", "best_vertices"]
@@ -60,7 +61,7 @@ def neighbour_scores(geo: Geometry, rows: np.ndarray, v: np.ndarray, theta: np.n
     for r in (range(D - 1) if positions is None else positions):
         r = int(r)
         Wn = alpha[:, r, None] * v[None, : geo.d] - beta[:, None] * G[None, : geo.d, r]
-        nrm = np.abs(Wn).sum(axis=1) if geo.p == 1 else np.linalg.norm(Wn, axis=1)
+        nrm = row_norms(Wn, geo.p)
         scale_ok = nrm > 1e-10 * max(float(np.abs(alpha[:, r]).max()), float(np.abs(beta).max()), 1e-300)
         valid = scale_ok & ~in_set
         for a in range(0, P, chunk):

@@ -53,6 +53,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix, hstack, vstack
 
+from .._linalg import row_norms
 from .vertices import Geometry
 
 __all__ = ["PricingResult", "SideResult", "price_milp", "solve_side"]
@@ -188,7 +189,7 @@ def _side_model(Xs: np.ndarray, tt: np.ndarray, p: int, bias: bool, blo: float, 
     """
     n, d = Xs.shape
     inf = np.abs(Xs).max(axis=1)
-    m = inf if p == 1 else np.minimum(np.abs(Xs).sum(axis=1), math.sqrt(d) * inf)
+    m = inf if p == 1 else np.minimum(row_norms(Xs, 1), math.sqrt(d) * inf)
     L = blo - m
     U = bhi + m
     radius = 1.0 if p == 1 else math.sqrt(d)
@@ -289,7 +290,7 @@ def solve_side(geo: Geometry, t: np.ndarray, *, time_limit: float, cutoff: float
         Xs, Rn = geo.Xs, geo.R
     tt = t / tscale
     inf = np.abs(Xs).max(axis=1)
-    m = inf if geo.p == 1 else np.minimum(np.abs(Xs).sum(axis=1), math.sqrt(d) * inf)
+    m = inf if geo.p == 1 else np.minimum(row_norms(Xs, 1), math.sqrt(d) * inf)
     B = float(m.max()) if geo.bias else 0.0
     unit = Rn * tscale  # objective in scaled units -> data units (unit-norm data neuron)
     k = max(1, int(b_slices)) if geo.bias else 1

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._linalg import relu_layer, row_norms
 from ..algebra import cross
 
 __all__ = ["Geometry", "VertexRecord"]
@@ -75,14 +76,14 @@ class Geometry:
     def wnorm(self, V: np.ndarray) -> np.ndarray:
         """``||w'||_p`` of scaled neurons ``V`` (rows ``(w', b')``)."""
         W = V[..., : self.d]
-        return np.abs(W).sum(axis=-1) if self.p == 1 else np.linalg.norm(W, axis=-1)
+        return row_norms(W.reshape(-1, self.d), self.p).reshape(W.shape[:-1])
 
     def to_data(self, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Scaled neurons (rows) -> ``(W, b)`` on the data, normalised to ``||w||_p = 1``."""
         V = np.atleast_2d(V)
         Wd = V[:, : self.d] / self.R
         b = (V[:, self.d] if self.bias else np.zeros(V.shape[0])) - Wd @ self.center
-        nrm = np.abs(Wd).sum(axis=1) if self.p == 1 else np.linalg.norm(Wd, axis=1)
+        nrm = row_norms(Wd, self.p)
         nrm = np.where(nrm > 0, nrm, 1.0)
         return Wd / nrm[:, None], b / nrm
 
@@ -99,7 +100,7 @@ class Geometry:
         """Signed scores ``sum_i theta_i (w . x_i + b)_+`` of unit-norm data neurons for scaled ``V``."""
         V = np.atleast_2d(V)
         nrm = self.wnorm(V)
-        H = np.maximum(self.A @ V.T, 0.0)
+        H = relu_layer(self.A, V)
         with np.errstate(divide="ignore", invalid="ignore"):
             s = (theta @ H) * self.R / nrm
         return np.where(nrm > 0, s, 0.0)

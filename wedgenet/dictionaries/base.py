@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from .._linalg import wedge_hidden
 from .._validation import as_float_array
 from .layout import Layout
 from .setup import APPROXIMATE, SamplingPlan, Setup
@@ -148,7 +149,4 @@ class WedgeDictionary:
             if cols.size and (cols.min() < 0 or cols.max() >= self.n_columns):
                 raise ValueError(f"idx must lie in [0, {self.n_columns}); got {cols.min()}..{cols.max()}")
         W, b, outer, thr = self._unit(cols)
-        Z = np.maximum(Xa @ W.T + b, 0.0)
-        if self.depth == 3:
-            Z = np.maximum(outer * (Z - thr), 0.0)
-        return Z
+        return wedge_hidden(Xa, W, b, *((outer, thr) if self.depth == 3 else ()))

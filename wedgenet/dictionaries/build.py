@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from .._linalg import group_norms
 from .._parallel import numba_threads_for
 from .._validation import check_nonneg_float, check_positive_int
 from ..algebra.products import DEFAULT_RTOL
@@ -118,8 +119,7 @@ class Dictionary(WedgeDictionary):
 
     def price(self, theta: np.ndarray) -> np.ndarray:
         """``|K_j^T theta|`` for every column (row norms ``||K_j^T Theta||_2`` for a matrix ``theta``)."""
-        c = self.K.T @ theta
-        return np.abs(c) if c.ndim == 1 else np.linalg.norm(c, axis=1)
+        return group_norms(self.K.T @ theta)
 
     def violators(self, theta: np.ndarray, k: int, threshold: float,
                   exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._linalg import row_norms
 from .._validation import as_float_array
 
 __all__ = ["max_chamber_diameter"]
 
 
 def _diameter_2d(A: np.ndarray) -> float:
-    A = A[np.linalg.norm(A, axis=1) > 0]
+    A = A[row_norms(A) > 0]
     if A.shape[0] == 0:
         return 2.0  # no hyperplane: the whole circle is one chamber
     # angle of each line {w : a.w = 0} modulo pi: the line's direction is perpendicular to a

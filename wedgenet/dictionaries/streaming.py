@@ -39,6 +39,7 @@ from typing import ClassVar
 import numba as nb
 import numpy as np
 
+from .._linalg import row_norms
 from .._validation import check_positive_int
 from ..algebra.products import DEFAULT_RTOL
 from ._kernels import column_params, fill_columns
@@ -514,10 +515,10 @@ class StreamedDictionary(WedgeDictionary):
                 return 0.0
             Xs = X / scale
             if int(self.setup.family.mode) == MODE_PLAIN:  # b = 0: q = 0
-                far = np.sqrt(np.sum(Xs**2, axis=1))
+                far = row_norms(Xs)
             else:  # q is a training sample: max_q ||x_i - q|| <= ||x_i - c|| + max_q ||q - c||
                 c = Xs.mean(axis=0)
-                r = np.sqrt(np.sum((Xs - c) ** 2, axis=1))
+                r = row_norms(Xs - c)
                 far = r + r.max()
             n = X.shape[0]
             bound = math.sqrt(n) * float(far.max()) if self.depth == 3 else math.sqrt(float(np.sum(far**2)))

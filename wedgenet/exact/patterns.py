@@ -34,6 +34,7 @@ from math import comb
 
 import numpy as np
 
+from wedgenet._linalg import row_norms, row_space
 from wedgenet._validation import as_float_array, check_positive_int
 
 __all__ = ["activation_patterns", "max_pattern_count", "augment"]
@@ -89,11 +90,8 @@ def _whiten(X: np.ndarray, bias: bool) -> np.ndarray:
 
 def _row_space(B: np.ndarray) -> tuple[np.ndarray, int]:
     """Coordinates of the rows of ``B`` in an orthonormal basis of their span, and the rank."""
-    _, s, vt = np.linalg.svd(B, full_matrices=False)
-    if s.size == 0 or s[0] == 0.0:
-        return np.zeros((B.shape[0], 0)), 0
-    r = int(np.sum(s > _RANK_RTOL * s[0]))
-    return B @ vt[:r].T, r
+    V, r = row_space(B, rtol=_RANK_RTOL)
+    return B @ V.T, r
 
 
 def _distinct_hyperplanes(A: np.ndarray):
@@ -104,7 +102,7 @@ def _distinct_hyperplanes(A: np.ndarray):
     and the zero-row mask.
     """
     n = A.shape[0]
-    norms = np.linalg.norm(A, axis=1)
+    norms = row_norms(A)
     top = norms.max() if n else 0.0
     zero = norms <= _ZERO_ROW_RTOL * top if top > 0 else np.ones(n, dtype=bool)
     hyp = np.full(n, -1, dtype=np.int64)
@@ -114,8 +112,8 @@ def _distinct_hyperplanes(A: np.ndarray):
         u = A[i] / norms[i]
         if reps:
             R = np.asarray(reps)
-            dp = np.linalg.norm(R - u, axis=1)
-            dm = np.linalg.norm(R + u, axis=1)
+            dp = row_norms(R - u)
+            dm = row_norms(R + u)
             jp, jm = int(np.argmin(dp)), int(np.argmin(dm))
             if dp[jp] <= _PARALLEL_TOL:
                 hyp[i], orient[i] = jp, 1
@@ -143,7 +141,7 @@ def _chambers(B: np.ndarray, ids: tuple, cache: dict) -> np.ndarray:
         out = np.zeros((1, 0), dtype=np.int8)
     else:
         Bc, r = _row_space(B)
-        nrm = np.linalg.norm(Bc, axis=1, keepdims=True)
+        nrm = row_norms(Bc)[:, None]
         Bc = Bc / nrm
         if r == 1:
             s = np.where(Bc[:, 0] > 0, 1, -1).astype(np.int8)

@@ -25,20 +25,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from wedgenet._linalg import caratheodory_reduce, relu_layer, row_norms
 from wedgenet._validation import as_float_array, check_choice, check_nonneg_float, check_positive_int
+from wedgenet.solvers.inner import clarabel_settings
 
 from .patterns import activation_patterns, augment
 
 __all__ = ["ExactResult", "solve_exact", "network_objective", "network_predict"]
 
 _REGS = ("l1", "l2")
-_CLARABEL_SETTINGS = {
-    "tol_gap_abs": 1e-10,
-    "tol_gap_rel": 1e-10,
-    "tol_feas": 1e-10,
-    "tol_ktratio": 1e-8,
-    "max_iter": 500,
-}
+_CLARABEL_SETTINGS = clarabel_settings(1e-10, 500, ktratio=1e-8)
 # Pruning/merging of neurons may raise the network objective by at most this fraction.
 _PRUNE_RTOL = 1e-9
 
@@ -50,9 +46,8 @@ def _check_bias(bias) -> bool:
 
 
 def _pnorm_rows(M: np.ndarray, reg: str) -> np.ndarray:
-    if reg == "l1":
-        return np.abs(M).sum(axis=1)
-    return np.linalg.norm(M, axis=1)
+    """``||M_i||_p`` of every row, ``p`` named by ``reg`` ("l1" or "l2")."""
+    return row_norms(M, 1 if reg == "l1" else 2)
 
 
 def _validate_network(X, W1, b1, W2, b2):
@@ -84,7 +79,7 @@ def _check_float(name: str, value) -> float:
 def network_predict(X, W1, b1, W2, b2) -> np.ndarray:
     """Network output ``f(X) = (X W1^T + b1)_+ W2 + b2`` (shape ``(n,)``)."""
     X, W1, b1, W2, b2 = _validate_network(X, W1, b1, W2, b2)
-    return np.maximum(X @ W1.T + b1, 0.0) @ W2 + b2
+    return relu_layer(X, W1, b1) @ W2 + b2
 
 
 def network_objective(X, y, W1, b1, W2, b2, lam, reg="l1") -> float:
@@ -99,7 +94,7 @@ def network_objective(X, y, W1, b1, W2, b2, lam, reg="l1") -> float:
         raise ValueError(f"y must have length {X.shape[0]} to match X; got {y.shape[0]}")
     lam = check_nonneg_float("lam", lam)
     reg = check_choice("reg", reg, _REGS)
-    f = np.maximum(X @ W1.T + b1, 0.0) @ W2 + b2
+    f = relu_layer(X, W1, b1) @ W2 + b2
     pen = float(np.sum(_pnorm_rows(W1, reg) ** 2) + np.sum(W2**2))
     return float(0.5 * np.sum((f - y) ** 2) + 0.5 * lam * pen)
 
@@ -281,7 +276,7 @@ def _network_value(Xa, y, Uk, sk, t, lam, d, reg):
     Neuron ``k`` is ``(u_k / sqrt(nw_k), sk sqrt(nw_k))``: its output is ``sk (Xa u_k)_+`` and its
     penalty ``(lam/2)(nw_k + nw_k) = lam nw_k``.
     """
-    f = np.maximum(Xa @ Uk.T, 0.0) @ sk + t
+    f = relu_layer(Xa, Uk) @ sk + t
     return float(0.5 * np.sum((f - y) ** 2) + lam * np.sum(_pnorm_rows(Uk[:, :d], reg)))
 
 
@@ -347,24 +342,9 @@ def _reconstruct(Xa, y, Uv, sgn, lam, d, reg, bias, t):
 def _caratheodory_prune(Xa, Uv, sgn, d, reg):
     """Remove neurons without changing the network function or its penalty (see _reconstruct)."""
     c = _pnorm_rows(Uv[:, :d], reg)  # scales: neuron k outputs c_k * g_k and costs lam * c_k
-    G = sgn[None, :] * np.maximum(Xa @ Uv.T, 0.0) / c[None, :]
+    G = sgn[None, :] * relu_layer(Xa, Uv) / c[None, :]
     dirs = Uv / c[:, None]
-    keep = np.arange(Uv.shape[0])
-    while keep.size > 1:
-        M = np.vstack([G[:, keep], np.ones((1, keep.size))])
-        _, sv, vt = np.linalg.svd(M, full_matrices=True)
-        rank = int(np.sum(sv > 1e-12 * sv[0]))
-        if rank >= keep.size:
-            break
-        delta = vt[-1]
-        if not np.any(delta > 0):
-            delta = -delta
-        ck = c[keep]
-        pos = delta > 1e-14 * np.abs(delta).max()
-        alpha = np.min(ck[pos] / delta[pos])
-        ck = ck - alpha * delta
-        c[keep] = ck
-        keep = keep[ck > 1e-14 * c[keep].max()]
+    keep, c = caratheodory_reduce(G, c, rank_rtol=1e-12, drop_rtol=1e-14)
     return dirs[keep] * c[keep, None], sgn[keep]
 
 
@@ -373,7 +353,7 @@ def _merge_colinear(Uv, sgn, tol=1e-7):
     K = Uv.shape[0]
     if K <= 1:
         return Uv, sgn
-    norms = np.linalg.norm(Uv, axis=1)
+    norms = row_norms(Uv)
     G = Uv / norms[:, None]
     label = np.full(K, -1)
     n_groups = 0
@@ -381,7 +361,7 @@ def _merge_colinear(Uv, sgn, tol=1e-7):
         if label[i] >= 0:
             continue
         free = (label < 0) & (sgn == sgn[i])
-        close = free & (np.linalg.norm(G - G[i], axis=1) <= tol)
+        close = free & (row_norms(G - G[i]) <= tol)
         label[close] = n_groups
         n_groups += 1
     out = np.zeros((n_groups, Uv.shape[1]))

@@ -49,10 +49,6 @@ class Net:
     def n_hidden(self) -> int:
         return len(self.layers) if self.layer_only else len(self.layers) - 1
 
-    @property
-    def has_conv(self) -> bool:
-        return any(a.kind == "conv2d" for a in self.layers)
-
 
 # ---------------------------------------------------------------------------------- numpy input
 def _is_layer_spec(obj: Any) -> bool:

@@ -7,13 +7,14 @@ from typing import Any
 
 import numpy as np
 
+from .._linalg import relu_layer, row_norms
 from .._validation import check_choice, check_nonneg_float, check_positive_int
 from ..solvers import get_loss
 from . import adapters
 from .objective import ObjectiveContext, polish_layer_by_objective
 from .refit import apply_refit, rebalance, refit_output
 from .report import LayerReport, PolishReport
-from .selection import polish_weights, safe_norms
+from .selection import polish_weights
 
 __all__ = ["polish"]
 
@@ -65,8 +66,8 @@ def _penalty(weights: list, p: int) -> float:
     """``sum over hidden layers of sum_j ||w_j||_p^2`` plus ``||A||_F^2`` of the output layer."""
     tot = 0.0
     for W, _ in weights[:-1]:
-        tot += float(np.sum(safe_norms(W, p) ** 2))
-    return tot + float(np.sum(safe_norms(weights[-1][0], 2) ** 2))
+        tot += float(np.sum(row_norms(W, p) ** 2))
+    return tot + float(np.sum(row_norms(weights[-1][0]) ** 2))
 
 
 def _evaluate(net, X, weights, yy, loss, lam, p) -> dict:
@@ -107,11 +108,11 @@ def _do_refit(net, X, weights, yy, loss, lam, p, solver, tol, max_iter, verbose,
     if union is not None:
         Wo, bo = union
         _, inputs = adapters.forward(net, X, weights, stop=len(net.layers) - 2)
-        Ho = np.maximum(inputs[-2] @ Wo.T + (0.0 if bo is None else bo), 0.0)
+        Ho = relu_layer(inputs[-2], Wo, bo)
         H = np.hstack([H, Ho])
         Wl = np.vstack([Wl, Wo])
         bl = None if bl is None else np.concatenate([bl, bo if bo is not None else np.zeros(m)])
-    norms = safe_norms(Wl, p)
+    norms = row_norms(Wl, p)
     intercept = net.layers[-1].b is not None
     rr = refit_output(H, norms, yy, lam=lam, loss=loss, intercept=intercept, solver=solver, tol=tol,
                       max_iter=max_iter, verbose=verbose)

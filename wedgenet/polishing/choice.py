@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._linalg import row_norms
 from .selection import LayerPolish, SampleSpace, snap, vertex_selections
 
 __all__ = ["RULES", "candidate_snaps", "unit_activations", "residual_prices", "imitation_prices"]
@@ -73,9 +74,8 @@ def unit_activations(S: np.ndarray, W: np.ndarray, b: np.ndarray | None, p: int)
 
     Computed on the unit-scaled rows so that no product overflows whatever the units of ``S``.
     """
-    from .selection import safe_norms
 
-    nrm = safe_norms(W, p)
+    nrm = row_norms(W, p)
     f = np.where(nrm > 0, 1.0 / np.where(nrm > 0, nrm, 1.0), 0.0)
     Z = S @ (W * f[:, None]).T
     if b is not None:
@@ -93,7 +93,7 @@ def residual_prices(U: np.ndarray, H_old: np.ndarray, A: np.ndarray, G: np.ndarr
     """
     g = U.T @ G - ((U * H_old).T @ h) * A.T               # (m, c): u^T (G - h * H_j a_j^T)
     q = ((U * U).T @ h).mean(axis=1)                      # (m,)
-    gn = np.linalg.norm(g, axis=1)
+    gn = row_norms(g)
     dec = np.maximum(gn - lam, 0.0) ** 2
     return np.where(q > 0, dec / (2.0 * np.where(q > 0, q, 1.0)), 0.0)
 

@@ -40,9 +40,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._linalg import relu_layer, row_norms
 from . import adapters
 from .choice import candidate_snaps, imitation_prices, residual_prices, unit_activations
-from .selection import LayerPolish, prepare_samples, safe_norms
+from .selection import LayerPolish, prepare_samples
 
 __all__ = ["ObjectiveContext", "LayerOutcome", "polish_layer_by_objective"]
 
@@ -173,7 +174,7 @@ def _polish_layer(ctx: ObjectiveContext, weights: list, k: int) -> tuple[list, L
     sp = prepare_samples(S, use_b is not None, ctx.rank)
     cands = candidate_snaps(sp, W, use_b, p=ctx.p, normalize=ctx.normalize)
     grid = adapters.unfold(inputs[k][:1], net.layers[k].conv)[1] if net.layers[k].kind == "conv2d" else None
-    H_old = np.maximum(S @ W.T + (0.0 if use_b is None else use_b), 0.0)
+    H_old = relu_layer(S, W, use_b)
     U_old = unit_activations(S, W, use_b, ctx.p)
     Us = [unit_activations(S, c.W, c.b, ctx.p) for _, c in cands]
     # units: one common factor brings the unit columns to order 1 (prices are invariant to it when lam
@@ -378,7 +379,7 @@ def _prune_lasso(ctx: ObjectiveContext, Hall: np.ndarray, m: int, cols: np.ndarr
     """
     pool = Hall.shape[1]
     cols = np.arange(pool) if cols is None else np.asarray(cols, dtype=np.int64)
-    nrm = np.linalg.norm(Hall, axis=0)
+    nrm = row_norms(Hall.T)
     solves = 0
     while True:
         zeta, rec = ctx.union_refit(Hall[:, cols], np.ones(cols.size))
@@ -443,7 +444,7 @@ def _union_slots(ctx: ObjectiveContext, Us: list, prices: np.ndarray, choice: np
     except RuntimeError:  # the back-end failed on the union: fall back to the prices alone
         return choice, np.arange(m), None, cands, Us, prices
     R = len(Us)
-    contrib = np.abs(zeta).reshape(R * m, -1).sum(axis=1) * np.linalg.norm(Hall, axis=0)
+    contrib = np.abs(zeta).reshape(R * m, -1).sum(axis=1) * row_norms(Hall.T)
     used = np.flatnonzero(contrib > 0)
     used = used[np.argsort(-contrib[used], kind="stable")][:m]
     union["n_slots_filled"] = int(used.size)
@@ -499,7 +500,7 @@ def _climber(ctx: ObjectiveContext, S: np.ndarray, sp, W: np.ndarray, b: np.ndar
     geo.rows = np.ascontiguousarray(geo.rows[:n])          # samples only: vertices are cross products of samples
     Xe = S / sp.scale
     Xa = np.hstack([Xe, np.ones((n, 1))]) if biased else Xe
-    xn = np.linalg.norm(Xa, axis=1)
+    xn = row_norms(Xa)
     Wa_old = unit_rows(np.hstack([W * sp.scale, b[:, None]]) if biased else W * sp.scale)
     old_norm = safe_norms(W, ctx.p)
     target = np.ones(m) if ctx.normalize else np.where(old_norm > 0, old_norm, 1.0)
@@ -509,7 +510,7 @@ def _climber(ctx: ObjectiveContext, S: np.ndarray, sp, W: np.ndarray, b: np.ndar
         t = union.get("intercept", 0.0)
         f = Hall @ zeta.reshape(Hall.shape[1], -1) + np.asarray(t, dtype=np.float64).reshape(1, -1)
         theta = -ctx.grad_curv(f)[0][:, 0]
-        contrib = np.abs(zeta).reshape(Hall.shape[1], -1).sum(axis=1) * np.linalg.norm(Hall, axis=0)
+        contrib = np.abs(zeta).reshape(Hall.shape[1], -1).sum(axis=1) * row_norms(Hall.T)
         used = np.flatnonzero(contrib > 0)
         used = used[np.argsort(-contrib[used], kind="stable")][:CLIMB_STARTS]
         found: dict[int, list] = {}
@@ -589,7 +590,7 @@ def _resnap(ctx: ObjectiveContext, weights: list, ev: dict, k: int, cands: list,
         out, _ = adapters.forward(net, ctx.X, weights)
         G, h = ctx.grad_curv(out.reshape(out.shape[0], -1))
         A = weights[-1][0]
-        H_cur = np.maximum(S @ W.T + (0.0 if use_b is None else use_b), 0.0)
+        H_cur = relu_layer(S, W, use_b)
         p_cur = residual_prices(unit_activations(S, W, use_b, ctx.p), H_cur, A, G, h, ctx.lam)
         prices = np.stack([residual_prices(U, H_cur, A, G, h, ctx.lam) for U in Us])
         best = np.argmax(prices, axis=0)
@@ -600,7 +601,7 @@ def _resnap(ctx: ObjectiveContext, weights: list, ev: dict, k: int, cands: list,
         Wn, bn = W.copy(), None if b is None else b.copy()
         for j in np.flatnonzero(better):
             c = cands[best[j]][1]
-            scale = safe_norms(W[j:j + 1], ctx.p)[0] / max(safe_norms(c.W[j:j + 1], ctx.p)[0], 1e-300)
+            scale = row_norms(W[j:j + 1], ctx.p)[0] / max(row_norms(c.W[j:j + 1], ctx.p)[0], 1e-300)
             Wn[j] = c.W[j] * scale
             if bn is not None and c.b is not None:
                 bn[j] = c.b[j] * scale

@@ -38,10 +38,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._linalg import group_norms, row_norms
 from ..solvers import ExplicitColumns, LassoProblem, get_backend
 from ..solvers.base import SolverResult
 from ..solvers.losses import Loss
-from .selection import safe_norms
 
 __all__ = ["RefitResult", "refit_output", "apply_refit", "rebalance"]
 
@@ -63,8 +63,7 @@ def refit_output(H: np.ndarray, col_norms: np.ndarray, y: np.ndarray, *, lam: fl
     K = H[:, use] / col_norms[use]
     # units: the Lasso with columns K / kappa and lam / kappa has the solution kappa * zeta and the same
     # objective; kappa (the largest column norm) makes the columns order 1 whatever the data's scale
-    cn = np.linalg.norm(K / max(float(np.max(np.abs(K))), 1e-300), axis=0) * float(np.max(np.abs(K))) \
-        if K.size else np.ones(0)
+    cn = row_norms(K.T) if K.size else np.ones(0)
     kappa = float(np.max(cn)) if cn.size and np.max(cn) > 0 and np.isfinite(np.max(cn)) else 1.0
     problem = LassoProblem(ExplicitColumns(K / kappa), y, float(lam) / kappa, loss, bool(intercept))
     backend = get_backend(solver, problem)
@@ -77,7 +76,7 @@ def refit_output(H: np.ndarray, col_norms: np.ndarray, y: np.ndarray, *, lam: fl
 def apply_refit(W: np.ndarray, b: np.ndarray | None, zeta: np.ndarray, col_norms: np.ndarray, p: int,
                 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Balanced last hidden layer ``(W, b)`` and output weights ``A (c, m)`` from the Lasso solution."""
-    mag = np.abs(zeta) if zeta.ndim == 1 else np.linalg.norm(zeta, axis=1)
+    mag = group_norms(zeta)
     on = mag > 0
     gamma = np.sqrt(mag)
     f = np.zeros_like(mag)
@@ -95,7 +94,7 @@ def _col_blocks(Wnext: np.ndarray, m: int) -> np.ndarray | None:
     F = Wnext.shape[1]
     if F % m:
         return None
-    return safe_norms(Wnext.reshape(Wnext.shape[0], m, F // m).transpose(1, 0, 2).reshape(m, -1), 2)
+    return row_norms(Wnext.reshape(Wnext.shape[0], m, F // m).transpose(1, 0, 2).reshape(m, -1), 2)
 
 
 def rebalance(weights: list, p: int, *, sweeps: int = 200, rtol: float = 1e-13) -> list:
@@ -116,7 +115,7 @@ def rebalance(weights: list, p: int, *, sweeps: int = 200, rtol: float = 1e-13) 
             cn = _col_blocks(Wn, m)
             if cn is None:
                 continue
-            wn = safe_norms(W, p)
+            wn = row_norms(W, p)
             ok = (wn > 0) & (cn > 0)
             g = np.ones(m)
             g[ok] = np.sqrt(np.sqrt(cn[ok] / wn[ok]))

@@ -46,12 +46,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._linalg import row_norms, unit_rows
+from .._linalg import row_space as _row_space
 from .._validation import as_float_array, check_bool, check_nonneg_float, check_positive_int
 from ..algebra import cross_from_indices
 from ._kernels import first_independent
 
 __all__ = ["LayerPolish", "SampleSpace", "row_space", "polish_weights", "prepare_samples", "snap", "equilibrate",
-           "unit_rows", "safe_norms", "vertex_selections"]
+           "vertex_selections"]
 
 #: a candidate is independent of the chosen samples when its residual exceeds this fraction of its norm
 INDEPENDENCE_RTOL = 1e-9
@@ -77,20 +79,13 @@ class LayerPolish:
 def row_space(A: np.ndarray, rank: int | None = None) -> tuple[np.ndarray | None, int]:
     """Orthonormal basis ``V (r, D)`` of the row space of ``A`` and the rank ``r``.
 
-    Returns ``(None, D)`` when ``A`` has full column rank ``D`` (no change of basis needed).
+    Returns ``(None, D)`` when ``A`` has full column rank ``D`` (no change of basis needed);
+    otherwise :func:`wedgenet._linalg.row_space` (numpy's ``matrix_rank`` tolerance).
     """
-    n, D = A.shape
-    if n >= D:
-        R = np.linalg.qr(A, mode="r")
-        _, s, Vt = np.linalg.svd(R, full_matrices=False)
-    else:
-        _, s, Vt = np.linalg.svd(A, full_matrices=False)
-    if rank is None:
-        tol = s[0] * max(n, D) * np.finfo(np.float64).eps if s.size else 0.0
-        rank = int(np.sum(s > tol))
-    if rank == D:
-        return None, D
-    return np.ascontiguousarray(Vt[:rank]), rank
+    V, rank = _row_space(A, rank=rank)
+    if rank == A.shape[1]:
+        return None, rank
+    return V, rank
 
 
 def _unique_rows(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -200,22 +195,6 @@ def equilibrate(S: np.ndarray) -> np.ndarray:
     return np.where((c > 0) & np.isfinite(c), c, 1.0)
 
 
-def unit_rows(A: np.ndarray) -> np.ndarray:
-    """Rows of ``A`` divided by their Euclidean norm, computed without overflow or underflow
-    (each row is first divided by its largest magnitude); zero rows stay zero."""
-    mx = np.max(np.abs(A), axis=1, keepdims=True) if A.shape[1] else np.ones((A.shape[0], 1))
-    B = A / np.where(mx > 0, mx, 1.0)
-    nb_ = np.linalg.norm(B, axis=1, keepdims=True)
-    return B / np.where(nb_ > 0, nb_, 1.0)
-
-
-def safe_norms(A: np.ndarray, p: int = 2) -> np.ndarray:
-    """``||row||_p`` of every row of ``A`` without overflow or underflow (max-scaled)."""
-    mx = np.max(np.abs(A), axis=1) if A.shape[1] else np.zeros(A.shape[0])
-    s = np.where(mx > 0, mx, 1.0)
-    return np.linalg.norm(A / s[:, None], ord=p, axis=1) * s
-
-
 def prepare_samples(S: np.ndarray, biased: bool, rank: int | None = None) -> SampleSpace:
     """Equilibrate, augment with the column of ones, merge duplicates and find the row space."""
     n, d = S.shape
@@ -261,7 +240,7 @@ def snap(sp: SampleSpace, W: np.ndarray, b: np.ndarray | None, *, normalize: boo
     P_old = Wa_u @ Xu.T                                 # (m, nu) pre-activations (unit neurons)
     rank_key = np.abs(P_old)
     if order == "angle":
-        rank_key = rank_key / np.maximum(np.linalg.norm(Xu, axis=1), 1e-300)[None, :]
+        rank_key = rank_key / np.maximum(row_norms(Xu), 1e-300)[None, :]
     # steps 2-3: nearest independent samples, batched cross products of unit rows
     if k == 0:
         sel = np.zeros((m, 0), dtype=np.int64)
@@ -290,8 +269,8 @@ def snap(sp: SampleSpace, W: np.ndarray, b: np.ndarray | None, *, normalize: boo
         Wo = (Wo @ Q) @ Q.T
     wpart = Wo[:, :d]
     bpart = Wo[:, d].copy() if biased else None
-    new_norm = safe_norms(wpart, p)
-    old_norm = safe_norms(W, p)
+    new_norm = row_norms(wpart, p)
+    old_norm = row_norms(W, p)
     target = np.ones(m) if normalize else np.where(old_norm > 0, old_norm, 1.0)
     f = target / np.where(new_norm > 0, new_norm, 1.0)
     Wout = wpart * f[:, None]
@@ -304,14 +283,14 @@ def snap(sp: SampleSpace, W: np.ndarray, b: np.ndarray | None, *, normalize: boo
     cos_e = np.where(np.isfinite(cos_e), cos_e, cosang)
     angle = np.degrees(np.arccos(np.clip(cos_e, -1.0, 1.0)))
     P_new = Wn @ Xu.T
-    xn = np.linalg.norm(Xu, axis=1)
+    xn = row_norms(Xu)
     changed = (P_old > 1e-12 * xn[None, :]) != (P_new > 1e-12 * xn[None, :])
     rows = np.arange(m)[:, None]
     changed[rows, sel] = False
     sign_changes = changed.astype(np.int64) @ sp.counts
     # distance of a defining sample to the old hyperplane, in the units of S (|x . w + b| / ||w||)
-    wn_old = safe_norms(W, 2)
-    dist_scale = np.where(wn_old > 0, 1.0 / np.maximum(safe_norms(Wa_old_s[:, :d], 2), 1e-300), 1.0)
+    wn_old = row_norms(W)
+    dist_scale = np.where(wn_old > 0, 1.0 / np.maximum(row_norms(Wa_old_s[:, :d]), 1e-300), 1.0)
     raw = np.abs(np.einsum("ijk,ik->ij", _rows_of(sp, sel), Wa_old_s)) if k else np.zeros((m, 0))
     max_distance = (raw.max(axis=1) * dist_scale) if k else np.zeros(m)
     samples = sp.keep[sel]

@@ -25,6 +25,7 @@ import warnings
 
 import numpy as np
 
+from .._linalg import group_norms
 from .base import LassoProblem, SolverResult, certify, certify_and_price, dual_point
 from .certificate import dual_certificate
 from .errors import SolverError
@@ -134,7 +135,7 @@ def _solution_rows(inner, coef: np.ndarray, K: np.ndarray, y: np.ndarray) -> np.
 
 def _nonzero_rows(coef: np.ndarray, rtol: float = 0.0, atol: float = 0.0) -> np.ndarray:
     """Coefficients (rows) above ``rtol`` times the largest and above ``atol`` in magnitude."""
-    mag = np.abs(coef) if coef.ndim == 1 else np.linalg.norm(coef, axis=1)
+    mag = group_norms(coef)
     if mag.size == 0:
         return mag.astype(bool)
     return (mag > rtol * mag.max()) & (mag > atol)

@@ -43,6 +43,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from .._linalg import group_norms
 from .certificate import Certificate, dual_certificate
 from .losses import Loss
 
@@ -137,8 +138,7 @@ def check_theta(theta: np.ndarray, n: int) -> np.ndarray:
 
 def price_matrix(K: np.ndarray, theta: np.ndarray) -> np.ndarray:
     """``|K^T theta|`` for a vector ``theta``; row norms ``||K^T Theta||_2`` for a matrix."""
-    c = K.T @ theta
-    return np.abs(c) if c.ndim == 1 else np.linalg.norm(c, axis=1)
+    return group_norms(K.T @ theta)
 
 
 def dense_violators(K: np.ndarray, theta: np.ndarray, k: int, threshold: float,
@@ -166,7 +166,7 @@ def penalty(coef: np.ndarray) -> float:
     """``||z||_1`` for a vector, ``sum_j ||Z_j||_2`` over rows for a matrix."""
     if coef.size == 0:
         return 0.0
-    return float(np.abs(coef).sum() if coef.ndim == 1 else np.linalg.norm(coef, axis=1).sum())
+    return float(group_norms(coef).sum())
 
 
 @dataclass(eq=False)

@@ -35,9 +35,14 @@ from .losses import Loss
 __all__ = ["InnerSolution", "SquaredActiveSet", "lasso_active_set", "SklearnCD", "SklearnLiblinear", "CvxpyClarabel",
            "INNER_SOLVERS", "clarabel_settings", "inner_solver_for", "register_inner"]
 
-def clarabel_settings(tol: float = 1e-10, max_iter: int = 500) -> dict:
-    """Clarabel's settings for every cvxpy solve of the package (written once here)."""
-    return {"tol_gap_abs": tol, "tol_gap_rel": tol, "tol_feas": tol, "max_iter": max_iter}
+def clarabel_settings(tol: float = 1e-10, max_iter: int = 500, *, ktratio: float | None = None) -> dict:
+    """Clarabel's settings for every cvxpy solve of the package (written once here): absolute and
+    relative duality gap and feasibility tolerances ``tol``, at most ``max_iter`` iterations, and
+    optionally the KKT-ratio tolerance ``ktratio`` (Clarabel's default otherwise)."""
+    out = {"tol_gap_abs": tol, "tol_gap_rel": tol, "tol_feas": tol, "max_iter": max_iter}
+    if ktratio is not None:
+        out["tol_ktratio"] = ktratio
+    return out
 
 
 @dataclass

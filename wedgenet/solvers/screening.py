@@ -44,6 +44,8 @@ import math
 
 import numpy as np
 
+from .._linalg import group_norms
+
 __all__ = ["CachedColumns", "PricingMemory", "SURVIVOR_BYTES", "gap_safe_radius"]
 
 #: memory for the survivors' dense columns (``8 n M`` bytes)
@@ -59,10 +61,6 @@ def gap_safe_radius(loss, gap: float) -> float | None:
     if not gamma or not getattr(loss, "smooth", True) or not math.isfinite(gap):
         return None
     return math.sqrt(2.0 * float(gamma) * max(gap, 0.0))
-
-
-def _scores(c: np.ndarray) -> np.ndarray:
-    return np.abs(c) if c.ndim == 1 else np.linalg.norm(c, axis=1)
 
 
 def _col_norms(K: np.ndarray) -> np.ndarray:
@@ -118,7 +116,7 @@ class PricingMemory:
     def price(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
         """Exact scores of the survivors at ``theta`` and the bound over every other column
         (``-inf`` when there is none or it was screened)."""
-        S = _scores(self.K.T @ theta) if self.idx.size else np.zeros(0)
+        S = group_norms(self.K.T @ theta) if self.idx.size else np.zeros(0)
         if self.rest_screened or self.rest == -math.inf:
             return S, -math.inf
         d = float(np.linalg.norm(theta - self.theta0))
