@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._linalg import relu_layer, row_norms
+from .._linalg import relu_layer, row_norms, unit_rows
 from . import adapters
 from .choice import candidate_snaps, imitation_prices, residual_prices, unit_activations
 from .selection import LayerPolish, prepare_samples
@@ -489,7 +489,6 @@ def _climber(ctx: ObjectiveContext, S: np.ndarray, sp, W: np.ndarray, b: np.ndar
     """
     from ..beyond.local_search import climb
     from ..beyond.vertices import Geometry
-    from .selection import unit_rows
 
     n, d = S.shape
     if (sp.V is not None or G.shape[1] != 1 or ctx.lam is None or CLIMB_ROUNDS < 1
@@ -502,9 +501,9 @@ def _climber(ctx: ObjectiveContext, S: np.ndarray, sp, W: np.ndarray, b: np.ndar
     Xa = np.hstack([Xe, np.ones((n, 1))]) if biased else Xe
     xn = row_norms(Xa)
     Wa_old = unit_rows(np.hstack([W * sp.scale, b[:, None]]) if biased else W * sp.scale)
-    old_norm = safe_norms(W, ctx.p)
+    old_norm = row_norms(W, ctx.p)
     target = np.ones(m) if ctx.normalize else np.where(old_norm > 0, old_norm, 1.0)
-    wn_old = safe_norms(W, 2)
+    wn_old = row_norms(W, 2)
 
     def grow(Hall: np.ndarray, zeta: np.ndarray, union: dict, cands: list) -> list:
         t = union.get("intercept", 0.0)
