@@ -66,7 +66,15 @@ def _cholesky(G):
 
 
 def _cho_solve(L, b):
+    """``(L L^T)^-1 b``; a LAPACK failure or a non-finite solution (overflow on a nearly singular or
+    extreme-valued face) raises :class:`SolverError`, which the working set turns into its last
+    certified state or a short message, never a raw LAPACK error."""
     x, info = dpotrs(L, b, lower=1)
+    if info != 0 or not np.all(np.isfinite(x)):
+        from .errors import SolverError
+
+        raise SolverError("active-set: the face system could not be solved in float64 "
+                          f"({'LAPACK dpotrs info ' + str(info) if info else 'non-finite solution'})")
     return x
 
 
@@ -325,12 +333,26 @@ class CvxpyClarabel:
 
         n, k = K.shape
         vec = y.ndim == 2
+        # Units: Clarabel's tolerances are absolute, so the problem is solved in order-1 units.  Each
+        # column is divided by its largest magnitude c_j (z_j = z'_j / c_j, penalty weight lam / c_j);
+        # for a quadratic loss the targets are divided by sigma = max |y| too (z, t and the objective
+        # scale with sigma, lam becomes lam / sigma).  The problem is the same for K * a and
+        # (K * a, lam * a): scale-invariant answers over float64's range.
+        cmax = np.max(np.abs(K), axis=0) if n else np.zeros(k)
+        csc = np.where(cmax > 0, cmax, 1.0)
+        Kc = K / csc
+        sigma = 1.0
+        if loss.quadratic and y.size:
+            ym = float(np.max(np.abs(y)))
+            sigma = ym if ym > 0 and np.isfinite(ym) else 1.0
+        ys = y / sigma
+        wts = (lam / sigma) / csc
         z = cp.Variable((k, y.shape[1])) if vec else cp.Variable(k)
         t = cp.Variable(y.shape[1]) if vec else cp.Variable()
-        pred = K @ z
+        pred = Kc @ z
         if intercept:
             pred = pred + (cp.reshape(t, (1, y.shape[1]), order="C") if vec else t)
-        reg = cp.sum(cp.norm(z, 2, axis=1)) if vec else cp.norm1(z)
+        reg = cp.sum(cp.multiply(wts, cp.norm(z, 2, axis=1))) if vec else cp.norm1(cp.multiply(wts, z))
         cons = []
         if loss.name == "hinge":  # slack form, so the margin duals give the dual point theta = y * s
             xi = cp.Variable(n)
@@ -338,8 +360,8 @@ class CvxpyClarabel:
             cons = [xi >= 0, margin]
             obj = cp.sum(xi)
         else:
-            obj = loss.cvxpy(pred, y)
-        prob = cp.Problem(cp.Minimize(obj + lam * reg), cons)
+            obj = loss.cvxpy(pred, ys)
+        prob = cp.Problem(cp.Minimize(obj + reg), cons)
         settings = clarabel_settings(tol, max_iter)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "may be inaccurate": the certificate decides
@@ -348,12 +370,13 @@ class CvxpyClarabel:
             except cp.error.SolverError:
                 try:
                     prob.solve(solver=cp.CLARABEL)  # default tolerances as a fallback
-                except cp.error.SolverError as exc:
-                    raise RuntimeError(f"Clarabel failed on the restricted problem: {exc}") from None
+                except cp.error.SolverError:  # cvxpy's text advises other solvers: not the user's move
+                    raise RuntimeError("Clarabel failed on the restricted problem (solver error)") from None
         if prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
-            raise RuntimeError(f"Clarabel failed on the restricted problem: status {prob.status}")
-        coef = np.asarray(z.value, dtype=np.float64)
-        icpt = (np.asarray(t.value, dtype=np.float64) if vec else float(t.value)) if intercept else (
+            raise RuntimeError(f"Clarabel failed on the restricted problem (status {prob.status})")
+        coef = np.asarray(z.value, dtype=np.float64) * sigma
+        coef = coef / (csc[:, None] if vec else csc)
+        icpt = (np.asarray(t.value, dtype=np.float64) * sigma if vec else float(t.value) * sigma) if intercept else (
             np.zeros(y.shape[1]) if vec else 0.0)
         theta = None
         if loss.name == "hinge":
