@@ -313,6 +313,14 @@ class SklearnCD:
         return InnerSolution(np.array(coef, dtype=np.float64), icpt, None, "ok")
 
 
+def _pow2_below(v: float) -> float:
+    """The power of two ``2^e <= v < 2^(e+1)`` when ``v`` lies outside ``[2^-20, 2^20)``, else 1 (and
+    1 for 0 or a non-finite ``v``): dividing by it is exact, and order-1 problems are left as they are."""
+    if not (v > 0 and np.isfinite(v)) or 2.0**-20 <= v < 2.0**20:
+        return 1.0
+    return float(np.ldexp(1.0, int(np.frexp(v)[1]) - 1))
+
+
 class CvxpyClarabel:
     """cvxpy + Clarabel, any loss; tolerances 1e-10.
 
@@ -333,18 +341,14 @@ class CvxpyClarabel:
 
         n, k = K.shape
         vec = y.ndim == 2
-        # Units: Clarabel's tolerances are absolute, so the problem is solved in order-1 units.  Each
-        # column is divided by its largest magnitude c_j (z_j = z'_j / c_j, penalty weight lam / c_j);
-        # for a quadratic loss the targets are divided by sigma = max |y| too (z, t and the objective
-        # scale with sigma, lam becomes lam / sigma).  The problem is the same for K * a and
-        # (K * a, lam * a): scale-invariant answers over float64's range.
-        cmax = np.max(np.abs(K), axis=0) if n else np.zeros(k)
-        csc = np.where(cmax > 0, cmax, 1.0)
+        # Units: Clarabel's tolerances are absolute, so the problem is solved in order-1 units: a K
+        # whose largest magnitude is far from 1 is divided by the power of two c below it (z = z' / c,
+        # penalty lam / c; exact in binary, and the problem's conditioning is unchanged), and for a
+        # quadratic loss the targets by the power of two sigma below max |y| (z, t and the objective
+        # scale with sigma, lam becomes lam / sigma).  K * a with lam * a is then the same problem.
+        csc = _pow2_below(float(np.max(np.abs(K))) if K.size else 0.0)
         Kc = K / csc
-        sigma = 1.0
-        if loss.quadratic and y.size:
-            ym = float(np.max(np.abs(y)))
-            sigma = ym if ym > 0 and np.isfinite(ym) else 1.0
+        sigma = _pow2_below(float(np.max(np.abs(y)))) if (loss.quadratic and y.size) else 1.0
         ys = y / sigma
         wts = (lam / sigma) / csc
         z = cp.Variable((k, y.shape[1])) if vec else cp.Variable(k)
@@ -352,7 +356,7 @@ class CvxpyClarabel:
         pred = Kc @ z
         if intercept:
             pred = pred + (cp.reshape(t, (1, y.shape[1]), order="C") if vec else t)
-        reg = cp.sum(cp.multiply(wts, cp.norm(z, 2, axis=1))) if vec else cp.norm1(cp.multiply(wts, z))
+        reg = wts * (cp.sum(cp.norm(z, 2, axis=1)) if vec else cp.norm1(z))
         cons = []
         if loss.name == "hinge":  # slack form, so the margin duals give the dual point theta = y * s
             xi = cp.Variable(n)
@@ -374,8 +378,7 @@ class CvxpyClarabel:
                     raise RuntimeError("Clarabel failed on the restricted problem (solver error)") from None
         if prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
             raise RuntimeError(f"Clarabel failed on the restricted problem (status {prob.status})")
-        coef = np.asarray(z.value, dtype=np.float64) * sigma
-        coef = coef / (csc[:, None] if vec else csc)
+        coef = np.asarray(z.value, dtype=np.float64) * (sigma / csc)
         icpt = (np.asarray(t.value, dtype=np.float64) * sigma if vec else float(t.value) * sigma) if intercept else (
             np.zeros(y.shape[1]) if vec else 0.0)
         theta = None
