@@ -22,11 +22,12 @@ restarted), a worker that dies is a crash.  Outcomes:
 * ``clean``  ``ValueError`` / ``TypeError`` (subclasses included);
 * ``solver``  ``wedgenet.SolverError``: a solver could not finish and said so in a short message
              with advice (issue 17 allows it for solver failures; counted apart so it stays visible);
-* ``flagged`` the call returned a result that it flags as not certified (polish: the refit's
-             duality gap is open, with a ``ConvergenceWarning``), so the invariance below is not
-             checked: two uncertified approximations of the same problem may differ.  Non-finite
-             output is still ``wrong``.  (In the fuzz this is the interpolation regime: lam is 1e-100
-             times lam_max and below, where float64 cannot certify the refit.)
+* ``flagged`` the call returned a result that it flags as not certified, with a
+             ``ConvergenceWarning`` (fit: ``converged`` is False, after every fit check below held;
+             polish: the refit's duality gap is open, and the polish invariance below is not
+             checked: two uncertified approximations of the same problem may differ).  Non-finite
+             output is still ``wrong``.  (In the fuzz this is the interpolation regime, lam far
+             below lam_max (1e-15 and less), where float64 cannot certify the solve.)
 * ``other``  any other exception (a crash in the sense of issue 17), e.g. ``MemoryError``,
              ``ZeroDivisionError``, numba errors;
 * ``hang``   no answer within the time limit;
@@ -215,6 +216,8 @@ def case_fit(rng: np.random.Generator, wn) -> str:
                 c1, c2 = net.info.get("n_columns"), net2.info.get("n_columns")
                 if c1 != c2:
                     raise Wrong(f"fit(X * 2^{k}) searched {c2} columns, fit(X) {c1}")
+        if not net.info.get("converged"):  # every check above held; the answer says it is not certified
+            raise Flagged(f"fit not certified (relative gap {net.info.get('relative_gap', float('nan')):.2g})")
     return "ok"
 
 
