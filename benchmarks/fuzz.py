@@ -20,6 +20,14 @@ restarted), a worker that dies is a crash.  Outcomes:
 
 * ``ok``     the call returned and every invariant held;
 * ``clean``  ``ValueError`` / ``TypeError`` (subclasses included);
+* ``solver``  ``wedgenet.SolverError``: a solver could not finish and said so in a short message
+             with advice (issue 17 allows it for solver failures; counted apart so it stays visible);
+* ``flagged`` the call returned a result that it flags as not certified, with a
+             ``ConvergenceWarning`` (fit: ``converged`` is False, after every fit check below held;
+             polish: the refit's duality gap is open, and the polish invariance below is not
+             checked: two uncertified approximations of the same problem may differ).  Non-finite
+             output is still ``wrong``.  (In the fuzz this is the interpolation regime, lam far
+             below lam_max (1e-15 and less), where float64 cannot certify the solve.)
 * ``other``  any other exception (a crash in the sense of issue 17), e.g. ``MemoryError``,
              ``ZeroDivisionError``, numba errors;
 * ``hang``   no answer within the time limit;
@@ -28,8 +36,10 @@ restarted), a worker that dies is a crash.  Outcomes:
              cross: result not finite, or ``cross(V * 2^k, unit=True) != cross(V, unit=True)``;
              dictionary / fit: ``n_columns`` differs between ``X`` and ``X * 2^k``; fit: non-finite
              predictions, or a certificate claiming convergence with a dual violation > 1;
-             polish: non-finite output, more zero polished neurons on ``(X * 2^k, W1 / 2^k)`` than
-             on ``(X, W1)``, or polished hyperplanes that differ between the two (unit-normalised);
+             polish: non-finite output, more zero polished neurons on the same problem in other
+             units (``X * s``, ``W1 / sqrt(s)``, ``b1 * sqrt(s)``, ``W2 / sqrt(s)``, ``lam * s``,
+             ``s = 2^k``, k even) than on the original, or polished hyperplanes that differ
+             between the two (unit-normalised);
              load: control characters reaching ``summary()``, non-finite predictions.
 
 At the end it prints the counts per target and one ``--replay`` line per non-clean case.
@@ -59,6 +69,16 @@ class Wrong(Exception):
     """An invariant failed: the call returned a silently wrong answer."""
 
 
+class Flagged(Exception):
+    """The call returned a result flagged as not certified: invariants beyond finiteness are not checked."""
+
+
+def _certified(report) -> bool:
+    """Whether every convex refit of a polish report is certified (converged to its tolerance)."""
+    recs = [report.refit] + [lr.union for lr in report.layers]
+    return all(r is None or bool(r.get("converged")) for r in recs)
+
+
 # ------------------------------------------------------------------------------ hostile inputs
 def _scale(rng: np.random.Generator, X: np.ndarray) -> np.ndarray:
     r = rng.random()
@@ -73,7 +93,8 @@ def hostile_matrix(rng: np.random.Generator, shape: tuple[int, ...]):
     """A random array of ``shape``, often degenerate, scaled, with NaN/inf, or of a wrong type."""
     r = rng.random()
     if r < 0.03:
-        return rng.choice(["abc", None, {"a": 1}, [[1, 2], [3]], object()])
+        opts = ["abc", None, {"a": 1}, [[1, 2], [3]], object()]  # rng.choice on this list raises ValueError
+        return opts[int(rng.integers(len(opts)))]
     if r < 0.06:
         return rng.normal(size=shape) + 1j
     X = rng.normal(size=shape)
@@ -195,6 +216,8 @@ def case_fit(rng: np.random.Generator, wn) -> str:
                 c1, c2 = net.info.get("n_columns"), net2.info.get("n_columns")
                 if c1 != c2:
                     raise Wrong(f"fit(X * 2^{k}) searched {c2} columns, fit(X) {c1}")
+        if not net.info.get("converged"):  # every check above held; the answer says it is not certified
+            raise Flagged(f"fit not certified (relative gap {net.info.get('relative_gap', float('nan')):.2g})")
     return "ok"
 
 
@@ -228,26 +251,39 @@ def case_polish(rng: np.random.Generator, wn) -> str:
         kw["lam"] = float(rng.choice([1e-3, 0.1, 0.0, -1.0, np.nan]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        out, _ = wn.polish([(W1, b1), (W2, b2)], X, y, **kw)
+        out, rep = wn.polish([(W1, b1), (W2, b2)], X, y, **kw)
         Wp, bp = _first_layer(out)
         if not (np.all(np.isfinite(Wp)) and np.all(np.isfinite(bp))):
             raise Wrong("polish returned non-finite weights")
+        if not _certified(rep):
+            raise Flagged("refit not certified")
         if _valid_float(X):
             k = _pow2_in_range(rng, X)
             if k is not None and abs(k) <= 400:
-                s = 2.0**k
-                out2, _ = wn.polish([(W1 / s, b1), (W2, b2)], X * s, y, **kw)
+                # the same problem in other units: X * s with s = 2^k, k even, and the trained weights
+                # (W1 / sqrt(s), b1 * sqrt(s), W2 / sqrt(s)) compute the same function and, with
+                # lam * s, give the same training objective for every choice of weights (the map
+                # (W1, b1, W2) -> (W1 / sqrt(s), b1 sqrt(s), W2 / sqrt(s)) preserves
+                # L + (lam/2) (||W1||^2 + ||W2||^2)); with lam fixed the problems differ (the first
+                # layer's weights cost s^-2 times more) and so may their polished answers.
+                k -= k % 2
+                s, h = 2.0**k, 2.0**(k // 2)
+                out2, rep2 = wn.polish([(W1 / h, b1 * h), (W2 / h, b2)], X * s, y, **dict(kw, lam=kw["lam"] * s))
                 Wq, bq = _first_layer(out2)
+                if not (np.all(np.isfinite(Wq)) and np.all(np.isfinite(bq))):
+                    raise Wrong(f"polish in units 2^{k} returned non-finite weights")
+                if not _certified(rep2):
+                    raise Flagged(f"refit in units 2^{k} not certified")
                 zero_p = int(np.sum(~np.any(Wp != 0, axis=1)))
                 zero_q = int(np.sum(~np.any(Wq != 0, axis=1)))
                 if zero_q > zero_p:
-                    raise Wrong(f"polish on (X * 2^{k}, W1 / 2^{k}): {zero_q} zero neurons, unscaled {zero_p}")
+                    raise Wrong(f"polish in units 2^{k}: {zero_q} zero neurons, unscaled {zero_p}")
                 if Wp.shape == Wq.shape:
                     # the polished hyperplanes {x: w.x + b = 0}, in unscaled coordinates: (w_q s, b_q)
                     u = _unit_planes(Wp, bp)
                     v = _unit_planes(Wq * s, bq)
                     if u is not None and v is not None and np.max(np.abs(u - v)) > 1e-6:
-                        raise Wrong(f"polish on (X * 2^{k}, W1 / 2^{k}): polished hyperplanes differ "
+                        raise Wrong(f"polish in units 2^{k}: polished hyperplanes differ "
                                     f"(max diff {np.max(np.abs(u - v)):.3g})")
     return "ok"
 
@@ -333,10 +369,15 @@ def run_case(target: str, seed: int, wn) -> tuple[str, str]:
         return CASES[target](rng, wn), ""
     except Wrong as exc:
         return "wrong", str(exc)[:300]
+    except Flagged as exc:
+        return "flagged", str(exc)[:300]
     except (ValueError, TypeError) as exc:
         msg = str(exc)
         return "clean", (f"LONG MESSAGE ({len(msg)} chars) " if len(msg) > 2000 else "") + type(exc).__name__
     except Exception as exc:  # noqa: BLE001 - classifying every other failure is the point
+        if isinstance(exc, wn.SolverError):
+            msg = str(exc)
+            return "solver", (f"LONG MESSAGE ({len(msg)} chars) " if len(msg) > 400 else "") + msg[:200]
         return "other", f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
@@ -427,13 +468,13 @@ def main() -> None:
             fresh = worker.proc is None
             outcome, detail = worker.run(target, seed, args.timeout + (60.0 if fresh else 0.0))
             counts[target][outcome] += 1
-            if outcome not in ("ok", "clean") or detail.startswith("LONG"):
+            if outcome not in ("ok", "clean", "flagged") or detail.startswith("LONG"):
                 bad.append(f"{outcome:<6} --replay {target}:{seed}  {detail}")
             if (i + 1) % 250 == 0:
                 print(f"[{i + 1}/{args.cases}] {time.time() - t0:.0f} s, non-clean so far: {len(bad)}", flush=True)
     finally:
         worker.stop()
-    outcomes = ("ok", "clean", "other", "hang", "died", "wrong")
+    outcomes = ("ok", "flagged", "clean", "solver", "other", "hang", "died", "wrong")
     print(f"\n{sum(sum(c.values()) for c in counts.values())} cases in {time.time() - t0:.0f} s "
           f"(timeout {args.timeout:g} s per case, worker RLIMIT_AS {args.mem_gb:g} GB)")
     print(f"{'target':<11}" + "".join(f"{o:>8}" for o in outcomes))

@@ -496,11 +496,11 @@ def _decode(name: str, obj: Any) -> np.ndarray:
     if not isinstance(obj, dict) or set(obj) != {"dtype", "shape", "data"}:
         raise ValueError(f"model file: array {name!r} must be an object with dtype, shape, data")
     if obj["dtype"] != "float64":
-        raise ValueError(f"model file: array {name!r} has unsupported dtype {obj['dtype']!r}")
+        raise ValueError(f"model file: array {name!r} has unsupported dtype {_brief(obj['dtype'])}")
     shape = obj["shape"]
     if not isinstance(shape, list) or len(shape) > 2 or not all(
             isinstance(s, int) and not isinstance(s, bool) and 0 <= s <= 10**9 for s in shape):
-        raise ValueError(f"model file: array {name!r} has an invalid shape {shape!r}")
+        raise ValueError(f"model file: array {name!r} has an invalid shape {_brief(shape)}")
     if not isinstance(obj["data"], str):
         raise ValueError(f"model file: array {name!r} data must be a base64 string")
     try:
@@ -557,7 +557,7 @@ def load(path) -> WedgeNetwork:
         raise ValueError(f"model file {str(path)!r} is not a wedgenet network (format must be {FORMAT!r})")
     version = doc.get("version")
     if type(version) is not int or version not in READABLE_VERSIONS:  # bool and float 1.0 are not version 1
-        raise ValueError(f"model file: unsupported version {version!r} (readable: {READABLE_VERSIONS})")
+        raise ValueError(f"model file: unsupported version {_brief(version)} (readable: {READABLE_VERSIONS})")
     keys = _DOC_KEYS if version == 1 else _DOC_KEYS_V2
     if set(doc) != keys:
         raise ValueError(f"model file: the document must have exactly the keys {sorted(keys)}; "
@@ -567,10 +567,10 @@ def load(path) -> WedgeNetwork:
         raise ValueError(f"model file: params must have exactly the keys {sorted(_PARAM_TYPES)}")
     for k, typ in _PARAM_TYPES.items():
         if not _json_is(params[k], typ):
-            raise ValueError(f"model file: params.{k} must be {typ.__name__}; got {params[k]!r}")
+            raise ValueError(f"model file: params.{k} must be {typ.__name__}; got {_brief(params[k])}")
     if params["depth"] not in (2, 3) or params["reg"] not in ("l1", "l2") or params["loss"] not in LOSSES \
             or not (params["lam"] > 0 and math.isfinite(params["lam"])):
-        raise ValueError(f"model file: invalid params {params!r}")
+        raise ValueError(f"model file: invalid params {_brief(params)}")
     arrays = doc.get("arrays")
     names = ("W1", "b1", "W2", "b2", "outer_sign", "thresholds")
     if not isinstance(arrays, dict) or set(arrays) != set(names):
@@ -648,13 +648,20 @@ def _load_certificate(d: Any) -> Certificate:
         if typ is float and isinstance(v, str) and v in ("inf", "-inf", "nan"):
             v = float(v)
         if not _json_is(v, typ):
-            raise ValueError(f"model file: certificate.{k} must be {typ.__name__}; got {v!r}")
+            raise ValueError(f"model file: certificate.{k} must be {typ.__name__}; got {_brief(v)}")
         out[k] = float(v) if typ is float else v
     if out.get("scope", "dictionary") not in SCOPES:
         raise ValueError(f"model file: certificate.scope must be one of {SCOPES}")
     if "bound_method" in out and out["bound_method"] is not None:
         out["bound_method"] = _printable(out["bound_method"])
     return Certificate.from_dict(out)
+
+
+def _brief(v: Any, limit: int = 80) -> str:
+    """``repr(v)`` for an error message: printable, and cut to ``limit`` characters (a model file can
+    hold a 20,000-character string where a number belongs; messages stay one short line)."""
+    r = _printable(repr(v), limit + 1)
+    return r if len(r) <= limit else f"{r[:limit]}... ({type(v).__name__})"
 
 
 def _printable(text: str, limit: int = 500) -> str:
@@ -667,7 +674,7 @@ def _load_labels(v: Any, lo, W2: np.ndarray) -> tuple | None:
         return None
     if not isinstance(v, list) or not all(_json_is(c, str) or _json_is(c, float) or isinstance(c, bool) for c in v):
         raise ValueError("model file: classes must be a list of strings or numbers")
-    n_out = 2 if lo.labels == "binary" else W2.shape[1]
+    n_out = 2 if lo.labels == "binary" else (W2.shape[1] if W2.ndim == 2 else -1)  # "real": no classes
     if lo.labels == "real" or len(v) != n_out or len(set(map(str, v))) != len(v):
         raise ValueError("model file: classes do not match the loss and the output weights")
     return tuple(_printable(c) if isinstance(c, str) else c for c in v)
@@ -706,7 +713,7 @@ def _check_info(info: dict, prov: list) -> None:
             continue
         v = info[k]
         if not _json_is(v, typ):
-            raise ValueError(f"model file: info.{k} must be {typ.__name__}; got {v!r}")
+            raise ValueError(f"model file: info.{k} must be {typ.__name__}; got {_brief(v)}")
         if typ is int and v < 0:
             raise ValueError(f"model file: info.{k} must be >= 0; got {v}")
     for k, v in info.items():

@@ -91,3 +91,27 @@ def test_load_refuses_control_characters(model, tmp_path, text, field):
 def test_summary_of_a_loaded_file_has_no_escape_codes(model, tmp_path):
     net = wn.load(model.save(tmp_path / "m.json"))
     assert "\x1b" not in net.summary()
+
+
+def test_classes_on_a_regression_model_is_a_value_error(model, tmp_path):
+    """fuzz load:261: ``classes`` set on a squared-loss file (1-D W2) raised IndexError."""
+    doc = _doc(model, tmp_path)
+    doc["classes"] = [1, 2]
+    with pytest.raises(ValueError, match="classes do not match"):
+        wn.load(_write(tmp_path, doc))
+
+
+@pytest.mark.parametrize("where", ["params.bias", "params.loss", "certificate.lower_bound", "info.n_train",
+                                   "version", "arrays.W1.dtype", "arrays.W1.shape"])
+def test_a_20000_character_value_gives_a_short_message(model, tmp_path, where):
+    """fuzz load:173/224/953: the refused value was echoed whole (20,000-character messages)."""
+    doc = _doc(model, tmp_path)
+    node = doc
+    *path, last = where.split(".")
+    for k in path:
+        node = node[k]
+    node[last] = "A" * 20000
+    with pytest.raises(ValueError) as ei:
+        wn.load(_write(tmp_path, doc))
+    assert len(str(ei.value)) < 300
+    assert "AAAA" in str(ei.value)  # still says what was found

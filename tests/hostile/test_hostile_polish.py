@@ -96,3 +96,60 @@ def test_issue_reproducer_x_times_1e9_d20():
         active = rep.layers[0].active
         assert active.any() and np.all(np.abs(W1[active]).max(axis=1) > 0)
         assert rep.after["objective"] <= 1.005 * rep.before["objective"]
+
+
+@pytest.mark.parametrize("s", [2.0**-180, 2.0**-62, 2.0**16, 2.0**148, 1e-120, 1e9])
+def test_rank_deficient_with_bias_same_hyperplanes_at_any_scale(s):
+    """Fewer samples than dimensions, with a bias (fuzz polish:142/460/817): the polished neuron is
+    fixed on the samples only, and the free part is the one of least ``||w||``, the bias excluded.
+    Projecting ``(w, b)`` as a whole (the old rule) weighed ``b`` against ``w``, which depends on the
+    units of ``X``: scaling ``X`` by 2^16 turned the polished hyperplane around."""
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((3, 6)) * 10.0 ** rng.uniform(-3, 3, size=6)
+    W, b = rng.standard_normal((4, 6)), rng.standard_normal(4)
+    _, r0 = wedgenet.polish((W, b), X, refit=False, keep="polished")
+    _, r1 = wedgenet.polish((W / s, b), X * s, refit=False, keep="polished")
+    assert r0.layers[0].rank == 3
+    (W0, b0), (W1, b1) = r0.weights[0], r1.weights[0]
+    np.testing.assert_allclose(_unit_aug(W1, b1, s), _unit_aug(W0, b0, 1.0), atol=1e-9)
+    # least ||w||: w is orthogonal to every direction v with X v constant (the null space of the
+    # centred samples), i.e. w lies in the row space of X - mean(X)
+    Xc = X - X.mean(axis=0)
+    _, sv, Vt = np.linalg.svd(Xc)
+    null = Vt[np.sum(sv > 1e-12 * sv[0]):]
+    assert np.abs(W0 @ null.T).max() <= 1e-10 * np.abs(W0).max()
+    # and it passes through its defining samples
+    for j, smp in enumerate(r0.layers[0].samples):
+        z = X[smp] @ W0[j] + b0[j]
+        assert np.all(np.abs(z) <= 1e-9 * (np.abs(X[smp] * W0[j]).sum(axis=1) + abs(b0[j])))
+
+
+def _nearly_equal_rows(seed=0, d=3, eps=1e-12):
+    rng = np.random.default_rng(seed)
+    x0 = rng.normal(size=d)
+    return np.array([x0, x0 + eps * rng.normal(size=d), x0 + eps * rng.normal(size=d)]), rng
+
+
+@pytest.mark.parametrize("keep", ["polished", "objective"])
+@pytest.mark.parametrize("bias", [False, True])
+def test_samples_equal_up_to_1e_12_polish_at_their_numerical_rank(keep, bias):
+    """Samples that differ by 1e-12 have full rank to numpy's tolerance (~1e-15) but no two pass
+    the selection's 1e-9 independence test: polish raised RuntimeError("could not find 2
+    independent samples").  The rank is now the number of samples that pass the test (1 here)."""
+    X, rng = _nearly_equal_rows()
+    W, b = rng.normal(size=(2, 3)), rng.normal(size=2)
+    out, rep = wedgenet.polish([(W, b), (rng.normal(size=(1, 2)), np.zeros(1))], X, rng.normal(size=3), lam=0.01,
+                               keep=keep, bias=bias)
+    assert rep.layers[0].rank == 1
+    assert np.all(np.isfinite(out[0][0])) and np.all(np.isfinite(out[0][1]))
+    assert rep.after["objective"] <= rep.before["objective"] * (1 + 1e-9)
+
+
+def test_explicit_rank_above_the_numerical_rank_is_a_short_value_error():
+    X, rng = _nearly_equal_rows()
+    W = rng.normal(size=(2, 3))
+    with pytest.raises(ValueError, match=r"pass rank=2 or lower") as ei:
+        wedgenet.polish(W, X, refit=False, keep="polished", rank=3, bias=False)
+    assert len(str(ei.value)) < 300
+    _, rep = wedgenet.polish(W, X, refit=False, keep="polished", rank=2, bias=False)  # the advice works
+    assert rep.layers[0].rank == 2

@@ -109,3 +109,76 @@ def test_reported_gap_at_tiny_lam_does_not_understate_the_recomputed_one():
     again, _, _ = certify(pr, res.support, res.coef, res.intercept)
     assert res.certificate.gap >= again.gap * (1 - 1e-6)
     assert res.certificate.relative_gap >= again.relative_gap * (1 - 1e-6)
+
+
+# ---------------------------------------------------------------------------------------------
+# Units of the restricted solvers (fuzz fit:277/364/614: HiGHS "Model error"; fit:42/176: Clarabel)
+
+
+def _three_classes(n=30, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 2))
+    return X, (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)
+
+
+@pytest.mark.parametrize("s", [1e-40, 1e16, 1e90])
+def test_hinge_fit_is_the_same_problem_at_any_scale(s):
+    """``(X * s, lam * s)`` is the same problem as ``(X, lam)``.  HiGHS drops matrix entries below
+    1e-9 and refuses ones above 1e15: before the columns were equilibrated, X * 1e16 raised
+    "Model error" and X * 1e-40 returned the zero network with an open gap."""
+    X, y = _separable()
+    net0 = wn.fit(X, y, loss="hinge", lam=0.5, bias=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ConvergenceWarning, no HiGHS option warning
+        net1 = wn.fit(X * s, y, loss="hinge", lam=0.5 * s, bias=True)
+    assert net0.info["converged"] and net1.info["converged"]
+    assert net1.info["primal"] == pytest.approx(net0.info["primal"], rel=1e-7)
+    np.testing.assert_array_equal(np.sign(net1.predict(X * s)), np.sign(net0.predict(X)))
+
+
+@pytest.mark.parametrize("s", [1e-40, 1e16, 1e90])
+def test_softmax_fit_is_the_same_problem_at_any_scale(s):
+    """Clarabel's tolerances are absolute: before the restricted problem was solved in order-1
+    units, X * 1e16 with lam * 1e16 raised SolverError and X * 1e-40 stopped with an open gap."""
+    X, y = _three_classes()
+    net0 = wn.fit(X, y, loss="softmax", lam=0.5, bias=True)
+    net1 = wn.fit(X * s, y, loss="softmax", lam=0.5 * s, bias=True)
+    assert net0.info["converged"] and net1.info["converged"]
+    assert net1.info["primal"] == pytest.approx(net0.info["primal"], rel=1e-5)
+    f0, f1 = net0.predict(X), net1.predict(X * s)
+    np.testing.assert_allclose(f1, f0, rtol=1e-3, atol=1e-3 * np.abs(f0).max())
+
+
+def test_clarabel_restricted_solve_in_order_one_units_squared_loss():
+    """The Clarabel fallback for the squared loss: targets and columns in any units give the same
+    coefficients (in their own units)."""
+    from wedgenet.solvers.inner import CvxpyClarabel
+
+    rng = np.random.default_rng(3)
+    K = np.abs(rng.standard_normal((20, 6)))
+    y = rng.standard_normal(20)
+    sol0 = CvxpyClarabel().solve(K, y, 0.3, get_loss("squared"), True)
+    for a, c in ((1e-60, 1e50), (1e40, 1e-30)):
+        sol1 = CvxpyClarabel().solve(K * a, y * c, 0.3 * a * c, get_loss("squared"), True)
+        np.testing.assert_allclose(sol1.coef * a / c, sol0.coef, rtol=1e-5, atol=1e-7 * np.abs(sol0.coef).max())
+        assert sol1.intercept / c == pytest.approx(sol0.intercept, rel=1e-5, abs=1e-7)
+
+
+def test_cho_solve_failure_is_a_solver_error():
+    """A failed or overflowing face solve is a SolverError (the working set keeps its last certified
+    state or reports it in one line), never a raw LAPACK error or NaN coefficients."""
+    from wedgenet.solvers.inner import _cho_solve
+
+    L = np.array([[1e-300, 0.0], [0.0, 1.0]])
+    with pytest.raises(SolverError, match="face system"):
+        _cho_solve(L, np.array([1e300, 1.0]))
+
+
+def test_solver_error_message_has_no_bogus_lam_ratio():
+    """The hinge dual at z = 0 can be 0: the advice then must not claim lam / lam_max = 1e+300;
+    a dual violation of 1e40 at z = 0 is lam / lam_max = 1e-40."""
+    from wedgenet.solvers.backends import _scale_advice
+    from wedgenet.solvers.certificate import Certificate
+
+    assert "lam / lam_max" not in _scale_advice([Certificate(1.0, 0.0, 1.0, 1.0, 0.0, 10)])
+    assert "lam / lam_max = 1e-40" in _scale_advice([Certificate(1.0, 0.0, 1.0, 1.0, 1e40, 10)])

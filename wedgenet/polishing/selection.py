@@ -36,8 +36,9 @@ nearest to its hyperplane, where ``r`` is the rank of the (augmented) samples.
   samples, ``sum_i (x_i . w_old + b_old)(x_i . w_new + b_new) > 0`` (a published implementation
   forgot the sign and flipped active half-spaces); the scale keeps the penalised norm
   ``||w||_p`` (bias excluded) of the old neuron, or sets it to 1 (``normalize=True``).  Below
-  full rank the neuron is projected onto the row space of the samples in their own units (the
-  component outside it costs penalty and changes nothing on the samples).
+  full rank the neuron takes, among those that agree with it on every sample, the one of least
+  weight norm ``||w||_2`` in the units of the samples, the bias excluded (:func:`min_weight_norm`:
+  the component outside the row space costs penalty and changes nothing on the samples).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ from ..algebra import cross_from_indices
 from ._kernels import first_independent
 
 __all__ = ["LayerPolish", "SampleSpace", "row_space", "polish_weights", "prepare_samples", "snap", "equilibrate",
-           "vertex_selections"]
+           "vertex_selections", "min_weight_norm"]
 
 #: a candidate is independent of the chosen samples when its residual exceeds this fraction of its norm
 INDEPENDENCE_RTOL = 1e-9
@@ -117,9 +118,16 @@ def _select(Z: np.ndarray, dist: np.ndarray, U: np.ndarray, k: int, slack: int, 
         sel2, cnt2 = first_independent(Z, np.ascontiguousarray(full), np.ascontiguousarray(U[short]), k, rtol,
                                        INDEPENDENCE_RTOL)
         sel[short], cnt[short] = sel2, cnt2
+    short = np.flatnonzero(cnt < k)
+    if short.size:  # independence inside the old hyperplane failed: plain numerical independence
+        full = np.argsort(dist[short], axis=1, kind="stable")
+        sel2, cnt2 = first_independent(Z, np.ascontiguousarray(full), np.zeros((short.size, Z.shape[1])), k,
+                                       INDEPENDENCE_RTOL, INDEPENDENCE_RTOL)
+        sel[short], cnt[short] = sel2, cnt2
     if np.any(cnt < k):
-        raise RuntimeError(f"could not find {k} independent samples for {int(np.sum(cnt < k))} neurons "
-                           "(the rank tolerance and the independence test disagree); pass rank= explicitly")
+        raise ValueError(f"polish: only {int(cnt.min())} of the {k} samples each neuron needs are independent "
+                         f"(to 1e-9) for {int(np.sum(cnt < k))} neurons: the samples are nearly rank-deficient; "
+                         f"pass rank={int(cnt.min()) + 1} or lower")
     return sel
 
 
@@ -208,8 +216,20 @@ def prepare_samples(S: np.ndarray, biased: bool, rank: int | None = None) -> Sam
     if rank is not None and rank > min(nu, D):
         raise ValueError(f"rank={rank} exceeds the rank bound min(n_distinct_samples, dim) = {min(nu, D)}")
     V, r = row_space(Xu, rank)
-    Z = Xu if V is None else Xu @ V.T
-    return SampleSpace(Xu=Xu, keep=keep, counts=counts, V=V, Z=np.ascontiguousarray(unit_rows(Z)), rank=r,
+    Z = unit_rows(Xu if V is None else Xu @ V.T)
+    if rank is None:
+        # The selection accepts a sample only when its residual against the chosen ones exceeds
+        # INDEPENDENCE_RTOL of its norm; singular values between numpy's rank tolerance (~1e-15) and
+        # that level (samples equal up to 1e-12, say) would count in the rank and yet never pass
+        # it.  The rank is the number of samples that pass it in turn (at most the SVD's rank).
+        for _ in range(2):
+            _, cnt = first_independent(Z, np.arange(Z.shape[0], dtype=np.int64)[None, :],
+                                       np.zeros((1, Z.shape[1])), r, INDEPENDENCE_RTOL, INDEPENDENCE_RTOL)
+            if int(cnt[0]) >= r:
+                break
+            V, r = row_space(Xu, max(int(cnt[0]), 1))
+            Z = unit_rows(Xu if V is None else Xu @ V.T)
+    return SampleSpace(Xu=Xu, keep=keep, counts=counts, V=V, Z=np.ascontiguousarray(Z), rank=r,
                        scale=scale, biased=biased, n=n, d=d)
 
 
@@ -262,11 +282,9 @@ def snap(sp: SampleSpace, W: np.ndarray, b: np.ndarray | None, *, normalize: boo
     Wn = Wn * np.where(dots < 0, -1.0, 1.0)[:, None]
     cosang = np.einsum("ij,ij->i", Wn, Wa_u)
     # back to the units of S: w = w_e / scale (then the requested norm, computed scale-safely)
+    if V is not None:  # below full rank: the representative of least ||w||_2 in the units of S
+        Wn = min_weight_norm(Wn, V, sp.scale)
     Wo = np.hstack([Wn[:, :d] / sp.scale, Wn[:, d:]])
-    if V is not None:  # minimal norm in the units of S: project onto the row space of the original samples
-        Q = np.linalg.qr((V * np.r_[sp.scale, np.ones(Wn.shape[1] - d)]).T)[0]
-        Wo = unit_rows(Wo)
-        Wo = (Wo @ Q) @ Q.T
     wpart = Wo[:, :d]
     bpart = Wo[:, d].copy() if biased else None
     new_norm = row_norms(wpart, p)
@@ -297,6 +315,32 @@ def snap(sp: SampleSpace, W: np.ndarray, b: np.ndarray | None, *, normalize: boo
     return LayerPolish(W=np.ascontiguousarray(Wout), b=bout, samples=samples, angle=angle,
                        sign_changes=sign_changes, max_distance=max_distance, degenerate=degenerate, rank=r,
                        n_samples=sp.n, n_unique=Xu.shape[0], dim=Xu.shape[1])
+
+
+def min_weight_norm(Wn: np.ndarray, V: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Among the neurons that agree with ``Wn`` on every sample, the one of least weight norm.
+
+    ``Wn`` ``(m, D)`` augmented neurons and ``V`` ``(r, D)`` an orthonormal basis of the row space of
+    the (augmented) samples, both in the equilibrated coordinates (features divided by ``scale``);
+    ``D - d`` is 1 with a bias, 0 without.  Adding ``N t`` (``N`` a basis of the null space of the
+    samples) changes nothing on the samples; ``t`` minimises the Euclidean norm of the weights in the
+    units of ``S``, ``||(Wn + N t)[:d] / scale||_2``, the bias excluded (it is not penalised).  The
+    weights ``1 / scale`` are divided by their largest value, so this is computed without overflow,
+    and the minimiser is the same for ``S`` and ``c S`` (``c > 0``): the choice does not depend on the
+    units of the data (with a bias, projecting ``(w, b)`` as a whole onto the row space would: ``b``
+    does not scale with ``w``).  Without a bias this is the orthogonal projection of ``w`` onto the
+    row space of ``S``.
+    """
+    d = scale.shape[0]
+    D, r = Wn.shape[1], V.shape[0]
+    if r >= D:
+        return Wn
+    # null-space basis: the complement of the row space (the trailing columns of a full QR of V^T)
+    N = np.linalg.qr(V.T, mode="complete")[0][:, r:]
+    omega = np.min(scale) / scale
+    M = omega[:, None] * N[:d]                       # (d, D - r): full column rank (a null vector has w != 0)
+    t = np.linalg.lstsq(M, -(Wn[:, :d] * omega).T, rcond=None)[0]   # (D - r, m)
+    return Wn + (N @ t).T
 
 
 def _rows_of(sp: SampleSpace, sel: np.ndarray) -> np.ndarray:

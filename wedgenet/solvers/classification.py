@@ -161,25 +161,36 @@ class HingeLP:
         K = np.asarray(K, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         n, k = K.shape
-        yK = y[:, None] * K
+        # Units: HiGHS drops matrix entries below 1e-9 and refuses ones above 1e15, so every column
+        # is divided by its largest magnitude c_j (then z_j = z'_j / c_j and its cost lam / c_j).
+        # A column with ||K_j||_1 < lam is 0 at every optimum (the dual is y * s, s in [0, 1]^n, so
+        # |K_j^T theta| <= ||K_j||_1 < lam) and is left out; the costs kept are then <= n.
+        cmax = np.max(np.abs(K), axis=0) if n else np.zeros(k)
+        safe = np.where(cmax > 0, cmax, 1.0)
+        l1 = np.sum(np.abs(K / safe), axis=0) * cmax
+        live = np.flatnonzero((cmax > 0) & (l1 >= lam))
+        kl = live.size
+        yK = y[:, None] * (K[:, live] / safe[live])
         nt = 1 if intercept else 0
-        # variables [z+ (k), z- (k), t (nt, free), xi (n)]; rows: -yK z+ + yK z- - y t - xi <= -1
+        # variables [z'+ (kl), z'- (kl), t (nt, free), xi (n)]; rows: -yK z'+ + yK z'- - y t - xi <= -1
         blocks = [sp.csr_matrix(-yK), sp.csr_matrix(yK)]
         if intercept:
             blocks.append(sp.csr_matrix(-y[:, None]))
         blocks.append(-sp.identity(n, format="csr"))
         A = sp.hstack(blocks, format="csc")
-        c = np.concatenate([np.full(2 * k, lam), np.zeros(nt), np.ones(n)])
-        bounds = [(0, None)] * (2 * k) + [(None, None)] * nt + [(0, None)] * n
-        ftol = max(float(tol), 1e-12)
+        cost = lam / safe[live]
+        c = np.concatenate([cost, cost, np.zeros(nt), np.ones(n)])
+        bounds = [(0, None)] * (2 * kl) + [(None, None)] * nt + [(0, None)] * n
+        ftol = max(float(tol), 1e-10)  # HiGHS's smallest accepted feasibility tolerance
         res = linprog(c, A_ub=A, b_ub=-np.ones(n), bounds=bounds, method="highs-ds",
                       options={"time_limit": float(time_limit), "primal_feasibility_tolerance": ftol,
                                "dual_feasibility_tolerance": ftol})
         if res.status != 0 or res.x is None:
             raise SolverError(f"{self.name}: HiGHS did not solve the restricted LP ({res.message})")
         x = res.x
-        coef = x[:k] - x[k:2 * k]
-        icpt = float(x[2 * k]) if intercept else 0.0
+        coef = np.zeros(k)
+        coef[live] = (x[:kl] - x[kl:2 * kl]) / safe[live]
+        icpt = float(x[2 * kl]) if intercept else 0.0
         s = np.clip(-np.asarray(res.ineqlin.marginals, dtype=np.float64), 0.0, 1.0)
         return InnerSolution(coef, icpt, y * s, "optimal")
 

@@ -71,7 +71,15 @@ def _cholesky(G):
 
 
 def _cho_solve(L, b):
+    """``(L L^T)^-1 b``; a LAPACK failure or a non-finite solution (overflow on a nearly singular or
+    extreme-valued face) raises :class:`SolverError`, which the working set turns into its last
+    certified state or a short message, never a raw LAPACK error."""
     x, info = dpotrs(L, b, lower=1)
+    if info != 0 or not np.all(np.isfinite(x)):
+        from .errors import SolverError
+
+        raise SolverError("active-set: the face system could not be solved in float64 "
+                          f"({'LAPACK dpotrs info ' + str(info) if info else 'non-finite solution'})")
     return x
 
 
@@ -310,6 +318,14 @@ class SklearnCD:
         return InnerSolution(np.array(coef, dtype=np.float64), icpt, None, "ok")
 
 
+def _pow2_below(v: float) -> float:
+    """The power of two ``2^e <= v < 2^(e+1)`` when ``v`` lies outside ``[2^-20, 2^20)``, else 1 (and
+    1 for 0 or a non-finite ``v``): dividing by it is exact, and order-1 problems are left as they are."""
+    if not (v > 0 and np.isfinite(v)) or 2.0**-20 <= v < 2.0**20:
+        return 1.0
+    return float(np.ldexp(1.0, int(np.frexp(v)[1]) - 1))
+
+
 class CvxpyClarabel:
     """cvxpy + Clarabel, any loss; tolerances 1e-10.
 
@@ -330,12 +346,22 @@ class CvxpyClarabel:
 
         n, k = K.shape
         vec = y.ndim == 2
+        # Units: Clarabel's tolerances are absolute, so the problem is solved in order-1 units: a K
+        # whose largest magnitude is far from 1 is divided by the power of two c below it (z = z' / c,
+        # penalty lam / c; exact in binary, and the problem's conditioning is unchanged), and for a
+        # quadratic loss the targets by the power of two sigma below max |y| (z, t and the objective
+        # scale with sigma, lam becomes lam / sigma).  K * a with lam * a is then the same problem.
+        csc = _pow2_below(float(np.max(np.abs(K))) if K.size else 0.0)
+        Kc = K / csc
+        sigma = _pow2_below(float(np.max(np.abs(y)))) if (loss.quadratic and y.size) else 1.0
+        ys = y / sigma
+        wts = (lam / sigma) / csc
         z = cp.Variable((k, y.shape[1])) if vec else cp.Variable(k)
         t = cp.Variable(y.shape[1]) if vec else cp.Variable()
-        pred = K @ z
+        pred = Kc @ z
         if intercept:
             pred = pred + (cp.reshape(t, (1, y.shape[1]), order="C") if vec else t)
-        reg = cp.sum(cp.norm(z, 2, axis=1)) if vec else cp.norm1(z)
+        reg = wts * (cp.sum(cp.norm(z, 2, axis=1)) if vec else cp.norm1(z))
         cons = []
         if loss.name == "hinge":  # slack form, so the margin duals give the dual point theta = y * s
             xi = cp.Variable(n)
@@ -343,8 +369,8 @@ class CvxpyClarabel:
             cons = [xi >= 0, margin]
             obj = cp.sum(xi)
         else:
-            obj = loss.cvxpy(pred, y)
-        prob = cp.Problem(cp.Minimize(obj + lam * reg), cons)
+            obj = loss.cvxpy(pred, ys)
+        prob = cp.Problem(cp.Minimize(obj + reg), cons)
         settings = clarabel_settings(tol, max_iter)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "may be inaccurate": the certificate decides
@@ -353,12 +379,12 @@ class CvxpyClarabel:
             except cp.error.SolverError:
                 try:
                     prob.solve(solver=cp.CLARABEL)  # default tolerances as a fallback
-                except cp.error.SolverError as exc:
-                    raise RuntimeError(f"Clarabel failed on the restricted problem: {exc}") from None
+                except cp.error.SolverError:  # cvxpy's text advises other solvers: not the user's move
+                    raise RuntimeError("Clarabel failed on the restricted problem (solver error)") from None
         if prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
-            raise RuntimeError(f"Clarabel failed on the restricted problem: status {prob.status}")
-        coef = np.asarray(z.value, dtype=np.float64)
-        icpt = (np.asarray(t.value, dtype=np.float64) if vec else float(t.value)) if intercept else (
+            raise RuntimeError(f"Clarabel failed on the restricted problem (status {prob.status})")
+        coef = np.asarray(z.value, dtype=np.float64) * (sigma / csc)
+        icpt = (np.asarray(t.value, dtype=np.float64) * sigma if vec else float(t.value) * sigma) if intercept else (
             np.zeros(y.shape[1]) if vec else 0.0)
         theta = None
         if loss.name == "hinge":
