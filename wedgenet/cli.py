@@ -825,6 +825,7 @@ def _run_ga(args) -> int:
 def _configure_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="model file written by 'wedgenet fit' or WedgeNetwork.save")
     p.add_argument("--out", default="report.html", help="HTML file to write (default report.html)")
+    p.add_argument("--force", action="store_true", help="replace an existing report file")
     p.add_argument("--data", default=None, help="the training CSV, to show the defining samples as rows")
     p.add_argument("--target", default=None, help="target column of --data (default: the one stored in the model)")
     p.add_argument("--image-shape", default=None, help="show samples as HxW grey images, e.g. 8x8")
@@ -836,11 +837,7 @@ def _run_report(args) -> int:
 
     if len(args.delimiter) != 1:
         raise CLIError(f"--delimiter must be a single character; got {args.delimiter!r}")
-    inputs = [args.model] + ([args.data] if args.data else [])
-    for src in inputs:
-        if _same_file(Path(args.out), Path(src)):
-            raise CLIError(f"report file {str(args.out)!r} is an input of this command; choose another file name")
-    return run_report_command(args)
+    return run_report_command(args)  # it checks --out against the inputs and --force (check_output)
 
 
 register_command("demo", "fit the embedded two-spiral example; print certificate and neurons", _configure_demo,
