@@ -254,25 +254,12 @@ def _store_pair(h: np.ndarray, g: np.ndarray, cmax: np.ndarray, nz: np.ndarray, 
     nz[base + 1] = m2 > 0.0
 
 
-@nb.njit(cache=True, parallel=True)
-def hash_level_columns(X: np.ndarray, W: np.ndarray, b: np.ndarray, r: np.ndarray):
-    """Depth 3: per candidate column, hashes ``h = r[0]^T K``, ``g = r[1]^T K``, nonzero flag, max
-    and threshold, without writing ``K`` (most of these columns are merged or zero; the kept
-    ones are written by :func:`fill_columns`).
-
-    Column layout ``[s, j0, outer]`` per first-layer neuron: ``s`` in (+, -), level ``j0`` in
-    ``0..n-1`` and outer in (``K1 = (u - t0)_+``, ``K2 = (t0 - u)_+``), where
-    ``u = (s (X w + b))_+`` and ``t0 = u[j0]`` (Theorems 12, 13).
-    """
+@nb.njit(cache=True, nogil=True)
+def _hash_level_range(lo: int, hi: int, X: np.ndarray, W: np.ndarray, b: np.ndarray, r: np.ndarray, h: np.ndarray,
+                      g: np.ndarray, nz: np.ndarray, cmax: np.ndarray, thr: np.ndarray) -> None:
+    """Candidates ``lo..hi-1`` of :func:`hash_level_columns`."""
     n = X.shape[0]
-    N = W.shape[0]
-    per = layout_per(n, True)
-    h = np.zeros(N * per)
-    g = np.zeros(N * per)
-    nz = np.zeros(N * per, dtype=np.bool_)
-    cmax = np.zeros(N * per)
-    thr = np.zeros(N * per)
-    for t in nb.prange(N):
+    for t in range(lo, hi):
         z = np.empty(n)
         for i in range(n):
             z[i] = _preact(X, i, W, t, b[t])
@@ -304,6 +291,28 @@ def hash_level_columns(X: np.ndarray, W: np.ndarray, b: np.ndarray, r: np.ndarra
                 _store_pair(h, g, cmax, nz, base, h1, h2, g1, g2, m1, m2)
                 thr[base] = t0
                 thr[base + 1] = t0
+
+
+def hash_level_columns(X: np.ndarray, W: np.ndarray, b: np.ndarray,
+                       r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Depth 3: per candidate column, hashes ``h = r[0]^T K``, ``g = r[1]^T K``, nonzero flag, max
+    and threshold, without writing ``K`` (most of these columns are merged or zero; the kept
+    ones are written by :func:`fill_columns`).
+
+    Column layout ``[s, j0, outer]`` per first-layer neuron: ``s`` in (+, -), level ``j0`` in
+    ``0..n-1`` and outer in (``K1 = (u - t0)_+``, ``K2 = (t0 - u)_+``), where
+    ``u = (s (X w + b))_+`` and ``t0 = u[j0]`` (Theorems 12, 13).  Candidates run in ranges on
+    :func:`~wedgenet._parallel.run_chunked`'s threads.
+    """
+    n = X.shape[0]
+    N = W.shape[0]
+    per = layout_per(n, True)
+    h = np.zeros(N * per)
+    g = np.zeros(N * per)
+    nz = np.zeros(N * per, dtype=np.bool_)
+    cmax = np.zeros(N * per)
+    thr = np.zeros(N * per)
+    run_chunked(_hash_level_range, N, X, W, b, r, h, g, nz, cmax, thr, min_chunk=max(1, CHUNK // max(1, n)))
     return h, g, nz, cmax, thr
 
 
@@ -464,15 +473,22 @@ def representatives(X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool, h
     return _groups_of_links(order, nz, link)
 
 
-@nb.njit(cache=True, parallel=True)
-def fill_columns(X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool, cols: np.ndarray,
-                 K: np.ndarray) -> None:
-    """Write the candidate columns ``cols`` into the Fortran-ordered ``K`` (one pass, no temporaries)."""
+@nb.njit(cache=True, nogil=True)
+def _fill_columns_range(lo: int, hi: int, X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool,
+                        cols: np.ndarray, K: np.ndarray) -> None:
+    """Columns ``cols[lo:hi]`` of :func:`fill_columns`."""
     n = X.shape[0]
-    for q in nb.prange(cols.shape[0]):
+    for q in range(lo, hi):
         t, sgn, t0, outer = _column_params(X, W, b, cols[q], depth3)
         for i in range(n):
             K[i, q] = _entry(X, W, b, t, sgn, t0, outer, i)
+
+
+def fill_columns(X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool, cols: np.ndarray,
+                 K: np.ndarray) -> None:
+    """Write the candidate columns ``cols`` into the Fortran-ordered ``K`` (one pass, no temporaries;
+    ranges of columns on :func:`~wedgenet._parallel.run_chunked`'s threads)."""
+    run_chunked(_fill_columns_range, cols.shape[0], X, W, b, depth3, cols, K, min_chunk=CHUNK)
 
 
 @nb.njit(cache=True)
@@ -490,8 +506,16 @@ def compact_columns(K: np.ndarray, keep: np.ndarray) -> None:
                 K[i, q] = K[i, src]
 
 
-@nb.njit(cache=True, parallel=True)
-def column_params(X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool, cols: np.ndarray):
+@nb.njit(cache=True, nogil=True)
+def _column_params_range(lo: int, hi: int, X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool,
+                         cols: np.ndarray, t: np.ndarray, sgn: np.ndarray, thr: np.ndarray, outer: np.ndarray) -> None:
+    """Columns ``cols[lo:hi]`` of :func:`column_params`."""
+    for q in range(lo, hi):
+        t[q], sgn[q], thr[q], outer[q] = _column_params(X, W, b, cols[q], depth3)
+
+
+def column_params(X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool,
+                  cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per column of the ``[orientation (, level, outer)]`` layout: neuron, sign, threshold, outer sign.
 
     The same parameters :func:`fill_columns` evaluates (see ``_column_params``), for the
@@ -502,6 +526,5 @@ def column_params(X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool, col
     sgn = np.empty(N)
     thr = np.empty(N)
     outer = np.empty(N)
-    for q in nb.prange(N):
-        t[q], sgn[q], thr[q], outer[q] = _column_params(X, W, b, cols[q], depth3)
+    run_chunked(_column_params_range, N, X, W, b, depth3, cols, t, sgn, thr, outer, min_chunk=4 * CHUNK)
     return t, sgn, thr, outer
