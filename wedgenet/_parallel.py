@@ -18,7 +18,8 @@ MIN_WORK_PER_THREAD = 1e6
 
 
 class numba_threads_for:  # noqa: N801 (used like a function: ``with numba_threads_for(work):``)
-    """Run the enclosed numba ``parallel=True`` kernels on ``~work / min_work_per_thread`` threads.
+    """Run the enclosed numba ``parallel=True`` kernels, and :func:`run_chunked`'s ranges, on
+    ``~work / min_work_per_thread`` threads.
 
     Never more than numba's setting on entry, never fewer than one; the setting is restored on
     exit.  The object can be entered again (one per job, several kernel calls).
