@@ -3,6 +3,7 @@ thread runner for serial ``nogil`` kernels (:func:`run_chunked`)."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -50,6 +51,18 @@ MIN_CHUNK = 256
 
 _pool = None
 _pool_lock = threading.Lock()
+
+
+def _forget_pool_in_child() -> None:
+    """After ``fork`` the child has the pool object but none of its threads (and the parent's idle
+    count, so it would queue work that nobody runs): start afresh."""
+    global _pool, _pool_lock
+    _pool = None
+    _pool_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_in_child)
 
 
 def _get_pool() -> ThreadPoolExecutor:

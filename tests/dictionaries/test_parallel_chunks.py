@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 import numba
@@ -77,3 +78,27 @@ def test_dictionary_is_the_same_on_one_and_two_threads():
     for name in ("K", "weights", "biases", "normalisers"):
         x, y = np.asarray(getattr(a, name)), np.asarray(getattr(b, name))
         assert x.shape == y.shape and x.tobytes() == y.tobytes(), name
+
+
+def _child_sum(q):
+    out = np.zeros(4000, dtype=np.int64)
+    run_chunked(_record([]), 4000, out, min_chunk=1)
+    q.put(int(out.sum()))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_runs_in_a_forked_child():
+    """A child forked after the pool has threads gets a new pool instead of waiting forever."""
+    import multiprocessing as mp
+
+    run_chunked(_record([]), 4000, np.zeros(4000, dtype=np.int64), min_chunk=1)  # the parent's pool exists
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=_child_sum, args=(q,))
+    p.start()
+    p.join(120)
+    alive = p.is_alive()
+    if alive:
+        p.kill()
+    assert not alive, "run_chunked hung in a forked child"
+    assert p.exitcode == 0 and q.get(timeout=10) == 4000
