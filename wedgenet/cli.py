@@ -844,7 +844,8 @@ register_command("demo", "fit the embedded two-spiral example; print certificate
                  _run_demo_command,
                  "Fit two interleaved spirals (wedgenet.datasets.make_spiral) with reg='l1', bias=True (exact, "
                  "Thm 16); print the certificate, the neuron table with provenance and the training accuracy; "
-                 "save a picture of the decision regions and breaklines when matplotlib is installed.")
+                 "with --out-png PATH, save a picture of the decision regions and breaklines (needs matplotlib); "
+                 "without it, no file is written.")
 register_command("fit", "fit a network to a CSV file and save it as JSON", _configure_fit, run_fit,
                  "Fit a ReLU network to a CSV file with a header row. The --target column is y; every other "
                  "column (except --exclude) is a feature. The task is detected from the target (text or few "
