@@ -16,10 +16,14 @@ import argparse
 import hashlib
 import json
 import tempfile
+import time
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+#: seconds each notebook should take to execute on a quiet machine (printed by --execute, not enforced)
+BUDGET = 60
 
 HERE = Path(__file__).resolve().parent
 DOCS = HERE.parent / "docs" / "tutorials"
@@ -934,9 +938,12 @@ def execute(name: str, timeout: int = 600) -> None:
     import nbclient
 
     nb = nbformat.read(HERE / f"{name}.ipynb", as_version=4)
+    t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3",
                                 resources={"metadata": {"path": tmp}}).execute()
+    seconds = time.perf_counter() - t0
+    print(f"{name}: executed in {seconds:.1f} s" + (f" (over the {BUDGET} s budget)" if seconds > BUDGET else ""))
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.get("output_type") == "error"]
     if errors:
         raise SystemExit(f"{name}: a cell failed: {errors[0].get('ename')}: {errors[0].get('evalue')}")

@@ -1,7 +1,7 @@
 """The ``wedgenet`` console script.
 
 ``wedgenet demo``          fit a certified ReLU network to two interleaved spirals (embedded data)
-                           and print its certificate and neurons; save a picture of the regions.
+                           and print its certificate and neurons (``--out-png`` saves a picture).
 ``wedgenet fit FILE.csv``  fit a network to a CSV table (task detected from the target) and save it.
 ``wedgenet predict M F``   predict a CSV table with a saved model, matching columns by name.
 ``wedgenet report M``      write a self-contained HTML report of a saved model (wedgenet.report).
@@ -184,12 +184,13 @@ def run_ga_example(*, check_clifford: bool = True, out=None) -> dict:
 
 
 # ---------------------------------------------------------------------------- demo
-def run_demo(*, n_samples: int = DEMO_N_SAMPLES, lam: float = DEMO_LAM, out_png: str | None = "wedgenet-demo.png",
+def run_demo(*, n_samples: int = DEMO_N_SAMPLES, lam: float = DEMO_LAM, out_png: str | None = None,
              max_rows: int = 20, out=None) -> dict:
-    """Fit the embedded two-spiral problem, print certificate and neurons, save a PNG.
+    """Fit the embedded two-spiral problem, print certificate and neurons, and save a picture of the
+    decision regions to ``out_png`` when it is given (nothing is written otherwise).
 
     Returns a dict with the network (``net``), the data (``X``, ``y``), the training
-    accuracy, the fit time in seconds and the PNG path written (``None`` if skipped).
+    accuracy, the fit time in seconds and the picture path written (``None`` if none).
     """
     import wedgenet as wn
     from wedgenet.datasets import make_spiral
@@ -217,6 +218,9 @@ def run_demo(*, n_samples: int = DEMO_N_SAMPLES, lam: float = DEMO_LAM, out_png:
     written = None
     if out_png is not None:
         written = _save_demo_png(net, X, y, out_png, out)
+    else:
+        print("picture: not saved (pass --out-png regions.png to save the decision regions and breaklines)",
+              file=out)
     return {"net": net, "X": X, "y": y, "accuracy": acc, "seconds": seconds, "png": written}
 
 
@@ -264,9 +268,12 @@ def _save_demo_png(net, X, y, out_png: str, out) -> str | None:
 
 
 def _configure_demo(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out-png", default="wedgenet-demo.png",
-                   help="where to save the picture (default: wedgenet-demo.png; .png, .svg, .pdf ...)")
-    p.add_argument("--no-plot", action="store_true", help="do not save a picture")
+    pic = p.add_mutually_exclusive_group()
+    pic.add_argument("--out-png", default=None, metavar="PATH",
+                     help="save a picture of the decision regions there (.png, .svg, .pdf ...); "
+                          "by default no file is written")
+    pic.add_argument("--no-plot", action="store_true",
+                     help="save no picture (the default; accepted for scripts written for older versions)")
     p.add_argument("--force", action="store_true", help="replace an existing picture")
     p.add_argument("--n", type=_positive_int, default=DEMO_N_SAMPLES, dest="n_samples",
                    help=f"number of spiral points (default {DEMO_N_SAMPLES})")
@@ -281,15 +288,16 @@ def _run_demo_command(args) -> int:
         raise CLIError(f"--n must be at least 4; got {args.n_samples}")
     if args.n_samples > 2000:
         raise CLIError(f"--n must be at most 2000 (the exact spiral dictionary grows as n^2); got {args.n_samples}")
-    if not args.no_plot:
+    if args.out_png is not None:
         check_output(args.out_png, "picture", force=args.force)
         formats = _picture_formats()
+        if formats is None:
+            raise CLIError("--out-png needs matplotlib, which is not installed: pip install 'wedgenet[plot]'")
         suffix = Path(args.out_png).suffix.lstrip(".").lower()
-        if formats is not None and suffix not in formats:
+        if suffix not in formats:
             raise CLIError(f"--out-png {args.out_png!r}: unsupported picture format {suffix!r}; "
                            f"use one of .{', .'.join(sorted(formats))}")
-    run_demo(n_samples=args.n_samples, lam=args.lam, out_png=None if args.no_plot else args.out_png,
-             max_rows=args.max_rows)
+    run_demo(n_samples=args.n_samples, lam=args.lam, out_png=args.out_png, max_rows=args.max_rows)
     return 0
 
 
@@ -819,6 +827,7 @@ def _run_ga(args) -> int:
 def _configure_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="model file written by 'wedgenet fit' or WedgeNetwork.save")
     p.add_argument("--out", default="report.html", help="HTML file to write (default report.html)")
+    p.add_argument("--force", action="store_true", help="replace an existing report file")
     p.add_argument("--data", default=None, help="the training CSV, to show the defining samples as rows")
     p.add_argument("--target", default=None, help="target column of --data (default: the one stored in the model)")
     p.add_argument("--image-shape", default=None, help="show samples as HxW grey images, e.g. 8x8")
@@ -830,18 +839,15 @@ def _run_report(args) -> int:
 
     if len(args.delimiter) != 1:
         raise CLIError(f"--delimiter must be a single character; got {args.delimiter!r}")
-    inputs = [args.model] + ([args.data] if args.data else [])
-    for src in inputs:
-        if _same_file(Path(args.out), Path(src)):
-            raise CLIError(f"report file {str(args.out)!r} is an input of this command; choose another file name")
-    return run_report_command(args)
+    return run_report_command(args)  # it checks --out against the inputs and --force (check_output)
 
 
 register_command("demo", "fit the embedded two-spiral example; print certificate and neurons", _configure_demo,
                  _run_demo_command,
                  "Fit two interleaved spirals (wedgenet.datasets.make_spiral) with reg='l1', bias=True (exact, "
                  "Thm 16); print the certificate, the neuron table with provenance and the training accuracy; "
-                 "save a picture of the decision regions and breaklines when matplotlib is installed.")
+                 "with --out-png PATH, save a picture of the decision regions and breaklines (needs matplotlib); "
+                 "without it, no file is written.")
 register_command("fit", "fit a network to a CSV file and save it as JSON", _configure_fit, run_fit,
                  "Fit a ReLU network to a CSV file with a header row. The --target column is y; every other "
                  "column (except --exclude) is a feature. The task is detected from the target (text or few "

@@ -324,7 +324,7 @@ def run_report_command(args, out=None) -> int:
     """``wedgenet report MODEL --out FILE [--data CSV --target COL] [--image-shape HxW]`` (used by the CLI)."""
     import sys
 
-    from .cli import CLIError, read_table
+    from .cli import CLIError, atomic_write, check_output, read_table
     from .network import load
 
     out = sys.stdout if out is None else out
@@ -347,11 +347,14 @@ def run_report_command(args, out=None) -> int:
             shape = (h, w)
         except ValueError:
             raise CLIError(f"--image-shape must look like 8x8; got {args.image_shape!r}") from None
+    # the CLI's rule for outputs: never one of the inputs, never an existing file without --force,
+    # checked before the figure is drawn; the file appears complete or not at all
+    path = check_output(args.out, "report file", inputs=[args.model] + ([args.data] if args.data else []),
+                        force=bool(getattr(args, "force", False)))
     try:
-        path = write_report(net, args.out, X, y, feature_names=names, image_shape=shape)
-    except OSError as exc:
-        raise CLIError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+        text = render_report(net, X, y, feature_names=names, image_shape=shape)
     except ValueError as exc:
         raise CLIError(str(exc)) from None
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), "report file")
     print(f"report written to {path}", file=out)
     return 0

@@ -75,21 +75,58 @@ def test_demo_writes_png(demo_run):
     assert f"written to {out}" in text and "highlighted: neuron" in text
 
 
-def test_demo_no_plot_and_missing_matplotlib(demo_run, tmp_path, monkeypatch, capsys):
-    """--no-plot writes nothing; without matplotlib the demo still succeeds and says why."""
+def test_demo_writes_no_file_by_default(demo_run, tmp_path, monkeypatch, capsys):
+    """Without --out-png the demo writes nothing (and says how to get the picture); --no-plot is
+    still accepted; without matplotlib the default demo still succeeds."""
     net = demo_run[4]
     monkeypatch.setattr(wedgenet, "fit", lambda X, y, **kw: net)  # the CLI is under test, not the solver
     monkeypatch.chdir(tmp_path)
-    assert main(["demo", "--no-plot"]) == 0
-    assert not (tmp_path / "wedgenet-demo.png").exists()
-    assert "written to" not in capsys.readouterr().out
+    for argv in (["demo"], ["demo", "--no-plot"]):
+        assert main(argv) == 0
+        text = capsys.readouterr().out
+        assert "training accuracy: 100.0%" in text
+        assert "written to" not in text
+        assert "picture: not saved (pass --out-png" in text
+        assert list(tmp_path.iterdir()) == []
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     assert main(["demo"]) == 0
-    text = capsys.readouterr().out
-    assert "plot skipped" in text and "pip install 'wedgenet[plot]'" in text
-    assert not (tmp_path / "wedgenet-demo.png").exists()
+    assert "training accuracy" in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_demo_out_png_without_matplotlib_fails_before_fitting(tmp_path, monkeypatch, capsys):
+    """An explicit --out-png that cannot be honoured is an error, reported before the fit."""
+    monkeypatch.setattr(wedgenet, "fit", lambda *a, **k: pytest.fail("fitted before checking the options"))
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    assert main(["demo", "--out-png", str(tmp_path / "regions.png")]) == 2
+    err = capsys.readouterr().err
+    assert "--out-png needs matplotlib" in err and "pip install 'wedgenet[plot]'" in err
+    assert err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_demo_refuses_existing_picture_without_force(demo_run, tmp_path, monkeypatch, capsys):
+    pytest.importorskip("matplotlib")
+    net = demo_run[4]
+    monkeypatch.setattr(wedgenet, "fit", lambda X, y, **kw: net)
+    png = tmp_path / "regions.png"
+    png.write_bytes(b"keep me")
+    assert main(["demo", "--out-png", str(png)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert png.read_bytes() == b"keep me"
+    assert main(["demo", "--out-png", str(png), "--force"]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["regions.png"]  # no temporary file left
+
+
+def test_demo_out_png_and_no_plot_conflict(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["demo", "--out-png", "x.png", "--no-plot"])
+    assert exc.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv, needle", [
@@ -107,7 +144,8 @@ def test_demo_bad_options(argv, needle, capsys, monkeypatch):
 
 
 def test_console_script_demo(tmp_path):
-    """The installed ``wedgenet`` entry point runs the demo (default PNG in the working directory)."""
+    """The installed ``wedgenet`` entry point runs the demo; it writes nothing to the working
+    directory, and the picture goes where ``--out-png`` says."""
     script = Path(sys.executable).with_name("wedgenet")
     if not script.exists():
         found = shutil.which("wedgenet")
@@ -115,18 +153,25 @@ def test_console_script_demo(tmp_path):
             pytest.skip("the wedgenet console script is not installed")
         script = Path(found)
     env = dict(os.environ, MPLBACKEND="Agg")
-    proc = subprocess.run([str(script), "demo"], cwd=tmp_path, capture_output=True, text=True, timeout=300,
-                          env=env)
-    assert proc.returncode == 0, proc.stderr
-    assert "certificate: globally optimal" in proc.stdout
-    assert "training accuracy" in proc.stdout
-    png = tmp_path / "wedgenet-demo.png"
+    work = tmp_path / "cwd"
+    work.mkdir()
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        assert "plot skipped" in proc.stdout
+        has_mpl = False
     else:
+        has_mpl = True
+    png = tmp_path / "pictures" / "regions.png"
+    png.parent.mkdir()
+    argv = [str(script), "demo"] + (["--out-png", str(png)] if has_mpl else [])
+    proc = subprocess.run(argv, cwd=work, capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "certificate: globally optimal" in proc.stdout
+    assert "training accuracy" in proc.stdout
+    assert list(work.iterdir()) == []
+    if has_mpl:
         assert png.is_file() and png.stat().st_size > 0 and _pixels_vary(png)
+        assert f"written to {png}" in proc.stdout
 
 
 def test_ga_example(capsys):

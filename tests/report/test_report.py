@@ -92,3 +92,51 @@ def test_report_command(spiral, tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
     assert main(["report", str(model), "--image-shape", "3by3", "--out", str(out)]) == 2
     assert write_report(str(model), tmp_path / "r2.html").is_file()
+
+
+def test_report_command_output_rules(spiral, tmp_path, capsys, monkeypatch):
+    """``wedgenet report`` follows the CLI's rule for outputs: an existing file is replaced only with
+    --force, an input is never the output (not even with --force), and the file is written
+    atomically (a failed write leaves the old file and no temporary file)."""
+    net, X, y = spiral
+    model = tmp_path / "m.json"
+    net.save(model)
+    data = tmp_path / "train.csv"
+    with open(data, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["a", "b", "label"])
+        w.writerows([[p[0], p[1], t] for p, t in zip(X, y, strict=True)])
+    out = tmp_path / "r.html"
+    out.write_text("old report", encoding="utf-8")
+    model_bytes = model.read_bytes()
+
+    assert main(["report", str(model), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "already exists; pass --force" in err and err.count("\n") == 1
+    assert out.read_text(encoding="utf-8") == "old report"
+
+    for argv in (["report", str(model), "--out", str(model), "--force"],
+                 ["report", str(model), "--data", str(data), "--target", "label", "--out", str(data), "--force"]):
+        assert main(argv) == 2
+        assert "is an input of this command" in capsys.readouterr().err
+    assert model.read_bytes() == model_bytes
+
+    def failing_write(self, text, *a, **k):  # a full disk, half-way through the file
+        with open(self, "w", encoding="utf-8") as f:
+            f.write(text[: len(text) // 2])
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as m:
+        m.setattr(type(out), "write_text", failing_write)
+        assert main(["report", str(model), "--out", str(out), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write report file" in err and "No space left on device" in err
+    assert out.read_text(encoding="utf-8") == "old report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "r.html", "train.csv"]
+
+    assert main(["report", str(model), "--out", str(out), "--force"]) == 0
+    assert f"report written to {out}" in capsys.readouterr().out
+    doc = out.read_text(encoding="utf-8")
+    assert doc.startswith("<!DOCTYPE html>") or doc.lstrip().lower().startswith("<!doctype html")
+    assert "globally optimal" in doc
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "r.html", "train.csv"]

@@ -19,7 +19,8 @@ import math
 import numba as nb
 import numpy as np
 
-from ..algebra._kernels import _cross_one
+from .._parallel import run_chunked
+from ..algebra._kernels import _cross_core, _scale_pow2
 from ..algebra.combinations import unrank_one
 from .families import MODE_AFFINE, MODE_ANCHORED, MODE_BIAS_ONLY, MODE_PLAIN  # noqa: F401 (re-exported)
 from .layout import decode_column, encode_column, layout_per
@@ -89,7 +90,9 @@ def neuron_of_subset(sub: np.ndarray, a: np.int64, m: int, P: np.ndarray, is_sam
             ecorr -= row_exp[q]
             for j in range(dr):
                 A[i, j] = P[q, j]
-    _cross_one(A, c, rtol)
+    E = _cross_core(A, c, rtol)  # _cross_one without compiling it as one more layer
+    if E != 0:
+        _scale_pow2(c, E)
     M = np.int64(-(1 << 40))
     for j in range(dr):
         if c[j] != 0.0:
@@ -123,27 +126,48 @@ def neuron_of_subset(sub: np.ndarray, a: np.int64, m: int, P: np.ndarray, is_sam
     return (big if big > 0.0 else 5e-324), off
 
 
-@nb.njit(cache=True, parallel=True)
-def unrank_candidates(ids: np.ndarray, offsets: np.ndarray, k: int, T: np.ndarray):
+@nb.njit(cache=True, nogil=True)
+def _unrank_range(lo: int, hi: int, ids: np.ndarray, offsets: np.ndarray, k: int, T: np.ndarray,
+                  subsets: np.ndarray, cand_anchor: np.ndarray) -> None:
+    """Rows ``lo..hi-1`` of :func:`unrank_candidates`' outputs."""
+    for t in range(lo, hi):
+        g = ids[t]
+        a = _find_anchor(offsets, g)
+        cand_anchor[t] = a
+        unrank_one(g - offsets[a], k, T, subsets[t])
+
+
+def unrank_candidates(ids: np.ndarray, offsets: np.ndarray, k: int, T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pool-index subsets and anchors of the candidate ranks ``ids``.
 
     Candidate ``g`` belongs to anchor ``a`` with ``offsets[a] <= g < offsets[a+1]`` and is the
     subset of pool indices with colex rank ``g - offsets[a]`` (for an anchor with a shorter
     pool, the ranks below ``C(len, k)`` enumerate exactly the subsets of that pool prefix).
-    Returns ``subsets (N, k)`` (``k = m + 1`` in affine mode) and ``cand_anchor (N,)``.
+    Returns ``subsets (N, k)`` (``k = m + 1`` in affine mode) and ``cand_anchor (N,)``.  Runs on
+    :func:`~wedgenet._parallel.run_chunked`'s threads.
     """
     N = ids.shape[0]
     subsets = np.empty((N, k), dtype=np.int64)
     cand_anchor = np.empty(N, dtype=np.int64)
-    for t in nb.prange(N):
-        g = ids[t]
-        a = _find_anchor(offsets, g)
-        cand_anchor[t] = a
-        unrank_one(g - offsets[a], k, T, subsets[t])
+    run_chunked(_unrank_range, N, ids, offsets, k, T, subsets, cand_anchor, min_chunk=4 * CHUNK)
     return subsets, cand_anchor
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, nogil=True)
+def _neurons_range(lo: int, hi: int, subsets: np.ndarray, cand_anchor: np.ndarray, m: int, P: np.ndarray,
+                   is_sample: np.ndarray, anchors: np.ndarray, mode: int, pnorm: int, rtol: float, fexp: np.ndarray,
+                   row_exp: np.ndarray, W: np.ndarray, b: np.ndarray, norms: np.ndarray) -> None:
+    """Rows ``lo..hi-1`` of :func:`neurons_of_subsets`' outputs (one workspace for the range)."""
+    dr = P.shape[1]
+    A = np.empty((m, dr))
+    c = np.empty(dr)
+    for t in range(lo, hi):
+        nrm, off = neuron_of_subset(subsets[t], cand_anchor[t], m, P, is_sample, anchors, mode, pnorm, rtol,
+                                    fexp, row_exp, A, c, W[t])
+        norms[t] = nrm
+        b[t] = off
+
+
 def neurons_of_subsets(
     subsets: np.ndarray,
     cand_anchor: np.ndarray,
@@ -156,27 +180,22 @@ def neurons_of_subsets(
     rtol: float,
     fexp: np.ndarray,
     row_exp: np.ndarray,
-):
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unit-norm neurons of candidates given by their pool-index subsets and anchors.
 
     Ranked candidates get their subsets from :func:`unrank_candidates`; pools beyond the int64
     rank range are sampled by subsets directly.  Returns ``W (N, dr)``, ``b (N,)`` and
-    ``norms (N,)`` (``||c||_p``, 0 for a degenerate subset).
+    ``norms (N,)`` (``||c||_p``, 0 for a degenerate subset).  The candidates are independent;
+    they run in ranges on :func:`~wedgenet._parallel.run_chunked`'s threads (a ``prange`` here
+    made numba compile the whole cross-product kernel twice more).
     """
     N = subsets.shape[0]
     dr = P.shape[1]
     W = np.zeros((N, dr))
     b = np.zeros(N)
     norms = np.zeros(N)
-    n_chunks = (N + CHUNK - 1) // CHUNK
-    for ch in nb.prange(n_chunks):  # one workspace per chunk of candidates
-        A = np.empty((m, dr))
-        c = np.empty(dr)
-        for t in range(ch * CHUNK, min(N, (ch + 1) * CHUNK)):
-            nrm, off = neuron_of_subset(subsets[t], cand_anchor[t], m, P, is_sample, anchors, mode, pnorm, rtol,
-                                        fexp, row_exp, A, c, W[t])
-            norms[t] = nrm
-            b[t] = off
+    run_chunked(_neurons_range, N, subsets, cand_anchor, m, P, is_sample, anchors, mode, pnorm, rtol, fexp, row_exp,
+                W, b, norms, min_chunk=CHUNK)
     return W, b, norms
 
 
@@ -235,25 +254,12 @@ def _store_pair(h: np.ndarray, g: np.ndarray, cmax: np.ndarray, nz: np.ndarray, 
     nz[base + 1] = m2 > 0.0
 
 
-@nb.njit(cache=True, parallel=True)
-def hash_level_columns(X: np.ndarray, W: np.ndarray, b: np.ndarray, r: np.ndarray):
-    """Depth 3: per candidate column, hashes ``h = r[0]^T K``, ``g = r[1]^T K``, nonzero flag, max
-    and threshold, without writing ``K`` (most of these columns are merged or zero; the kept
-    ones are written by :func:`fill_columns`).
-
-    Column layout ``[s, j0, outer]`` per first-layer neuron: ``s`` in (+, -), level ``j0`` in
-    ``0..n-1`` and outer in (``K1 = (u - t0)_+``, ``K2 = (t0 - u)_+``), where
-    ``u = (s (X w + b))_+`` and ``t0 = u[j0]`` (Theorems 12, 13).
-    """
+@nb.njit(cache=True, nogil=True)
+def _hash_level_range(lo: int, hi: int, X: np.ndarray, W: np.ndarray, b: np.ndarray, r: np.ndarray, h: np.ndarray,
+                      g: np.ndarray, nz: np.ndarray, cmax: np.ndarray, thr: np.ndarray) -> None:
+    """Candidates ``lo..hi-1`` of :func:`hash_level_columns`."""
     n = X.shape[0]
-    N = W.shape[0]
-    per = layout_per(n, True)
-    h = np.zeros(N * per)
-    g = np.zeros(N * per)
-    nz = np.zeros(N * per, dtype=np.bool_)
-    cmax = np.zeros(N * per)
-    thr = np.zeros(N * per)
-    for t in nb.prange(N):
+    for t in range(lo, hi):
         z = np.empty(n)
         for i in range(n):
             z[i] = _preact(X, i, W, t, b[t])
@@ -285,6 +291,28 @@ def hash_level_columns(X: np.ndarray, W: np.ndarray, b: np.ndarray, r: np.ndarra
                 _store_pair(h, g, cmax, nz, base, h1, h2, g1, g2, m1, m2)
                 thr[base] = t0
                 thr[base + 1] = t0
+
+
+def hash_level_columns(X: np.ndarray, W: np.ndarray, b: np.ndarray,
+                       r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Depth 3: per candidate column, hashes ``h = r[0]^T K``, ``g = r[1]^T K``, nonzero flag, max
+    and threshold, without writing ``K`` (most of these columns are merged or zero; the kept
+    ones are written by :func:`fill_columns`).
+
+    Column layout ``[s, j0, outer]`` per first-layer neuron: ``s`` in (+, -), level ``j0`` in
+    ``0..n-1`` and outer in (``K1 = (u - t0)_+``, ``K2 = (t0 - u)_+``), where
+    ``u = (s (X w + b))_+`` and ``t0 = u[j0]`` (Theorems 12, 13).  Candidates run in ranges on
+    :func:`~wedgenet._parallel.run_chunked`'s threads.
+    """
+    n = X.shape[0]
+    N = W.shape[0]
+    per = layout_per(n, True)
+    h = np.zeros(N * per)
+    g = np.zeros(N * per)
+    nz = np.zeros(N * per, dtype=np.bool_)
+    cmax = np.zeros(N * per)
+    thr = np.zeros(N * per)
+    run_chunked(_hash_level_range, N, X, W, b, r, h, g, nz, cmax, thr, min_chunk=max(1, CHUNK // max(1, n)))
     return h, g, nz, cmax, thr
 
 
@@ -308,8 +336,39 @@ def _preacts(XT: np.ndarray, W: np.ndarray, t: np.int64, b: float, z: np.ndarray
             z[i] = 0.0
 
 
-@nb.njit(cache=True, parallel=True, fastmath={"reassoc", "nsz", "nnan", "ninf"})
-def fill_hash_pairs(XT: np.ndarray, W: np.ndarray, b: np.ndarray, r: np.ndarray, K: np.ndarray):
+@nb.njit(cache=True, nogil=True, fastmath={"reassoc", "nsz", "nnan", "ninf"})
+def _fill_hash_range(lo: int, hi: int, XT: np.ndarray, W: np.ndarray, b: np.ndarray, r: np.ndarray, K: np.ndarray,
+                     h: np.ndarray, g: np.ndarray, nz: np.ndarray, cmax: np.ndarray) -> None:
+    """Candidates ``lo..hi-1`` of :func:`fill_hash_pairs` (one workspace for the range)."""
+    n = XT.shape[1]
+    z = np.empty(n)
+    s = np.empty(n)
+    for t in range(lo, hi):
+        cp = encode_column(t, 1, -1, 0, n, False)  # columns cp (+c), cp + 1 (-c)
+        _preacts(XT, W, t, b[t], z, s)
+        hp = 0.0
+        hm = 0.0
+        gp = 0.0
+        gm = 0.0
+        mp = 0.0
+        mm = 0.0
+        for i in range(n):
+            zi = z[i]
+            pi = zi if zi > 0.0 else 0.0
+            mi = -zi if zi < 0.0 else 0.0
+            K[i, cp] = pi
+            K[i, cp + 1] = mi
+            hp += r[0, i] * pi
+            hm += r[0, i] * mi
+            gp += r[1, i] * pi
+            gm += r[1, i] * mi
+            mp = max(mp, pi)
+            mm = max(mm, mi)
+        _store_pair(h, g, cmax, nz, cp, hp, hm, gp, gm, mp, mm)
+
+
+def fill_hash_pairs(XT: np.ndarray, W: np.ndarray, b: np.ndarray, r: np.ndarray,
+                    K: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Depth 2 in one pass: write both orientations ``K[:, 2t] = (z)_+``, ``K[:, 2t+1] = (-z)_+``
     of every candidate ``t`` (``z = X w_t + b``) into the Fortran-ordered ``K`` ``(n, 2N)``, and
     return the column fingerprints ``h = r[0]^T K``, ``g = r[1]^T K``, nonzero flag and column max.
@@ -317,39 +376,14 @@ def fill_hash_pairs(XT: np.ndarray, W: np.ndarray, b: np.ndarray, r: np.ndarray,
     The reductions may be reassociated (fingerprints need only be equal to within rounding
     for equal columns, which :func:`representatives` allows for); the column entries are
     computed in strict arithmetic by :func:`_preacts` and equal those of :func:`fill_columns`.
+    Candidates run in ranges on :func:`~wedgenet._parallel.run_chunked`'s threads.
     """
-    n = XT.shape[1]
     N = W.shape[0]
     h = np.zeros(2 * N)
     g = np.zeros(2 * N)
     nz = np.zeros(2 * N, dtype=np.bool_)
     cmax = np.zeros(2 * N)
-    n_chunks = (N + CHUNK - 1) // CHUNK
-    for ch in nb.prange(n_chunks):  # one workspace per chunk of candidates
-        z = np.empty(n)
-        s = np.empty(n)
-        for t in range(ch * CHUNK, min(N, (ch + 1) * CHUNK)):
-            cp = encode_column(t, 1, -1, 0, n, False)  # columns cp (+c), cp + 1 (-c)
-            _preacts(XT, W, t, b[t], z, s)
-            hp = 0.0
-            hm = 0.0
-            gp = 0.0
-            gm = 0.0
-            mp = 0.0
-            mm = 0.0
-            for i in range(n):
-                zi = z[i]
-                pi = zi if zi > 0.0 else 0.0
-                mi = -zi if zi < 0.0 else 0.0
-                K[i, cp] = pi
-                K[i, cp + 1] = mi
-                hp += r[0, i] * pi
-                hm += r[0, i] * mi
-                gp += r[1, i] * pi
-                gm += r[1, i] * mi
-                mp = max(mp, pi)
-                mm = max(mm, mi)
-            _store_pair(h, g, cmax, nz, cp, hp, hm, gp, gm, mp, mm)
+    run_chunked(_fill_hash_range, N, XT, W, b, r, K, h, g, nz, cmax, min_chunk=CHUNK)
     return h, g, nz, cmax
 
 
@@ -378,27 +412,14 @@ def _same_column(X, W, b, depth3: bool, c: np.int64, o: np.int64, tol: float) ->
     return True
 
 
-@nb.njit(cache=True, parallel=True)
-def representatives(X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool, h: np.ndarray,
-                    g: np.ndarray, order: np.ndarray, nz: np.ndarray, ref: np.ndarray, rel: float) -> np.ndarray:
-    """For every candidate column, the lowest index of the group of equal columns (-2 if zero).
-
-    Columns ``c, o`` are equal when every entry differs by at most
-    ``tol = rel * min(ref[c], ref[o])``, ``ref`` the largest preactivation ``max_i |x_i.w + b|``
-    of the column's neuron (so the merge does not depend on the data scale, nor on how
-    differently the neurons are scaled, and rounding noise of a neuron is judged at its own
-    scale); such columns have hashes within ``tol * n <= n rel ref[c]`` (the hash weights lie
-    in ``[0.5, 1)``), so each column is compared
-    only with the short window before it in hash order, and only when the second hash ``g``
-    agrees too.  Equal signed neurons settle a comparison in ``O(d)``; otherwise entries are
-    recomputed on the fly, so ``K`` need not exist.  The window scans run in parallel; the
-    linking of each column to the earliest equal column, and of groups to their lowest
-    index, is two linear passes.
-    """
-    p = order.shape[0]
+@nb.njit(cache=True, nogil=True)
+def _link_range(lo: int, hi: int, X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool, h: np.ndarray,
+                g: np.ndarray, order: np.ndarray, nz: np.ndarray, ref: np.ndarray, rel: float,
+                link: np.ndarray) -> None:
+    """Window scans of :func:`representatives` for hash-order positions ``lo..hi-1``: ``link[pos]``
+    is the earliest position before ``pos`` in its window holding an equal column, else ``pos``."""
     n = X.shape[0]
-    link = np.empty(p, dtype=np.int64)  # by position in hash order
-    for pos in nb.prange(p):
+    for pos in range(lo, hi):
         c = order[pos]
         link[pos] = pos
         if not nz[c]:
@@ -411,6 +432,12 @@ def representatives(X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool, h
                                                                     rel * min(ref[c], ref[o])):
                 link[pos] = q
             q -= 1
+
+
+@nb.njit(cache=True)
+def _groups_of_links(order: np.ndarray, nz: np.ndarray, link: np.ndarray) -> np.ndarray:
+    """Lowest column index of each linked group, per column (-2 for a zero column)."""
+    p = order.shape[0]
     root = np.empty(p, dtype=np.int64)
     low = np.full(p, np.iinfo(np.int64).max, dtype=np.int64)
     for pos in range(p):
@@ -424,15 +451,44 @@ def representatives(X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool, h
     return rep
 
 
-@nb.njit(cache=True, parallel=True)
-def fill_columns(X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool, cols: np.ndarray,
-                 K: np.ndarray) -> None:
-    """Write the candidate columns ``cols`` into the Fortran-ordered ``K`` (one pass, no temporaries)."""
+def representatives(X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool, h: np.ndarray,
+                    g: np.ndarray, order: np.ndarray, nz: np.ndarray, ref: np.ndarray, rel: float) -> np.ndarray:
+    """For every candidate column, the lowest index of the group of equal columns (-2 if zero).
+
+    Columns ``c, o`` are equal when every entry differs by at most
+    ``tol = rel * min(ref[c], ref[o])``, ``ref`` the largest preactivation ``max_i |x_i.w + b|``
+    of the column's neuron (so the merge does not depend on the data scale, nor on how
+    differently the neurons are scaled, and rounding noise of a neuron is judged at its own
+    scale); such columns have hashes within ``tol * n <= n rel ref[c]`` (the hash weights lie
+    in ``[0.5, 1)``), so each column is compared
+    only with the short window before it in hash order, and only when the second hash ``g``
+    agrees too.  Equal signed neurons settle a comparison in ``O(d)``; otherwise entries are
+    recomputed on the fly, so ``K`` need not exist.  The window scans run in ranges on
+    :func:`~wedgenet._parallel.run_chunked`'s threads; the
+    linking of each column to the earliest equal column, and of groups to their lowest
+    index, is two linear passes.
+    """
+    link = np.empty(order.shape[0], dtype=np.int64)  # by position in hash order
+    run_chunked(_link_range, order.shape[0], X, W, b, depth3, h, g, order, nz, ref, rel, link, min_chunk=CHUNK)
+    return _groups_of_links(order, nz, link)
+
+
+@nb.njit(cache=True, nogil=True)
+def _fill_columns_range(lo: int, hi: int, X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool,
+                        cols: np.ndarray, K: np.ndarray) -> None:
+    """Columns ``cols[lo:hi]`` of :func:`fill_columns`."""
     n = X.shape[0]
-    for q in nb.prange(cols.shape[0]):
+    for q in range(lo, hi):
         t, sgn, t0, outer = _column_params(X, W, b, cols[q], depth3)
         for i in range(n):
             K[i, q] = _entry(X, W, b, t, sgn, t0, outer, i)
+
+
+def fill_columns(X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool, cols: np.ndarray,
+                 K: np.ndarray) -> None:
+    """Write the candidate columns ``cols`` into the Fortran-ordered ``K`` (one pass, no temporaries;
+    ranges of columns on :func:`~wedgenet._parallel.run_chunked`'s threads)."""
+    run_chunked(_fill_columns_range, cols.shape[0], X, W, b, depth3, cols, K, min_chunk=CHUNK)
 
 
 @nb.njit(cache=True)
@@ -450,8 +506,16 @@ def compact_columns(K: np.ndarray, keep: np.ndarray) -> None:
                 K[i, q] = K[i, src]
 
 
-@nb.njit(cache=True, parallel=True)
-def column_params(X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool, cols: np.ndarray):
+@nb.njit(cache=True, nogil=True)
+def _column_params_range(lo: int, hi: int, X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool,
+                         cols: np.ndarray, t: np.ndarray, sgn: np.ndarray, thr: np.ndarray, outer: np.ndarray) -> None:
+    """Columns ``cols[lo:hi]`` of :func:`column_params`."""
+    for q in range(lo, hi):
+        t[q], sgn[q], thr[q], outer[q] = _column_params(X, W, b, cols[q], depth3)
+
+
+def column_params(X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool,
+                  cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per column of the ``[orientation (, level, outer)]`` layout: neuron, sign, threshold, outer sign.
 
     The same parameters :func:`fill_columns` evaluates (see ``_column_params``), for the
@@ -462,6 +526,5 @@ def column_params(X: np.ndarray, W: np.ndarray, b: np.ndarray, depth3: bool, col
     sgn = np.empty(N)
     thr = np.empty(N)
     outer = np.empty(N)
-    for q in nb.prange(N):
-        t[q], sgn[q], thr[q], outer[q] = _column_params(X, W, b, cols[q], depth3)
+    run_chunked(_column_params_range, N, X, W, b, depth3, cols, t, sgn, thr, outer, min_chunk=4 * CHUNK)
     return t, sgn, thr, outer

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from .._parallel import run_chunked
 from ..algebra.combinations import unrank_one
 from ._kernels import SNAP, _find_anchor, neuron_of_subset
 from .families import MODE_AFFINE, MODE_ANCHORED, MODE_PLAIN
@@ -185,28 +186,18 @@ def _depth3_scores(z: np.ndarray, theta: np.ndarray, out: np.ndarray, base: np.i
                 out[col + 1] = _norm(acc2)
 
 
-@nb.njit(cache=True, parallel=True)
-def price_block(start: np.int64, count: np.int64, ids: np.ndarray, offsets: np.ndarray, m: int, P: np.ndarray,
-                is_sample: np.ndarray, anchors: np.ndarray, mode: int, pnorm: int, T: np.ndarray, rtol: float,
-                fexp: np.ndarray, row_exp: np.ndarray, ZT: np.ndarray, ZT4: np.ndarray, theta: np.ndarray,
-                depth3: bool, out: np.ndarray) -> None:
-    """Scores of the candidates at positions ``start .. start+count-1`` into ``out``.
-
-    Position ``t`` is candidate rank ``t`` when ``ids`` is empty, else ``ids[t]`` (sampled
-    mode).  ``out[(t - start) * per + within]`` receives ``|K_col^T theta|`` (the 2-norm of
-    ``K_col^T Theta`` for ``C = theta.shape[1] > 1``); degenerate candidates score 0.
-    ``ZT`` is the data in working coordinates, transposed ``(dr, n)`` (``ZT4``: zero-padded to a
-    multiple of 4 rows); neurons are computed in
-    the same coordinates (rank-reduced p=2 families price in the row space, which gives the
-    same preactivations as the neurons mapped back to ``R^d``).
-    """
+@nb.njit(cache=True, nogil=True)
+def _price_blocks(blk_lo: np.int64, blk_hi: np.int64, start: np.int64, count: np.int64, ids: np.ndarray,
+                  offsets: np.ndarray, m: int, P: np.ndarray, is_sample: np.ndarray, anchors: np.ndarray, mode: int,
+                  pnorm: int, T: np.ndarray, rtol: float, fexp: np.ndarray, row_exp: np.ndarray, ZT: np.ndarray,
+                  ZT4: np.ndarray, theta: np.ndarray, depth3: bool, out: np.ndarray) -> None:
+    """Blocks ``blk_lo .. blk_hi-1`` (of ``BLOCK`` positions each) of :func:`price_block`."""
     dr, n = ZT.shape
     C = theta.shape[1]
     per = layout_per(n, depth3)
     k = m + 1 if mode == MODE_AFFINE else m
     sampled = ids.shape[0] > 0
-    nblk = (count + BLOCK - 1) // BLOCK
-    for blk in nb.prange(nblk):
+    for blk in range(blk_lo, blk_hi):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, count)
         sub = np.zeros(max(k, 1), dtype=np.int64)
@@ -270,3 +261,29 @@ def price_block(start: np.int64, count: np.int64, ids: np.ndarray, offsets: np.n
             else:
                 _preacts(ZT, w, b, z, False)
                 _depth2_scores(z, theta, out, base, accp, accm)
+
+
+def price_block(start: np.int64, count: np.int64, ids: np.ndarray, offsets: np.ndarray, m: int, P: np.ndarray,
+                is_sample: np.ndarray, anchors: np.ndarray, mode: int, pnorm: int, T: np.ndarray, rtol: float,
+                fexp: np.ndarray, row_exp: np.ndarray, ZT: np.ndarray, ZT4: np.ndarray, theta: np.ndarray,
+                depth3: bool, out: np.ndarray, parallel: bool = True) -> None:
+    """Scores of the candidates at positions ``start .. start+count-1`` into ``out``.
+
+    Position ``t`` is candidate rank ``t`` when ``ids`` is empty, else ``ids[t]`` (sampled
+    mode).  ``out[(t - start) * per + within]`` receives ``|K_col^T theta|`` (the 2-norm of
+    ``K_col^T Theta`` for ``C = theta.shape[1] > 1``); degenerate candidates score 0.
+    ``ZT`` is the data in working coordinates, transposed ``(dr, n)`` (``ZT4``: zero-padded to a
+    multiple of 4 rows); neurons are computed in
+    the same coordinates (rank-reduced p=2 families price in the row space, which gives the
+    same preactivations as the neurons mapped back to ``R^d``).  Blocks of ``BLOCK`` positions run
+    on :func:`~wedgenet._parallel.run_chunked`'s threads (``parallel=False``: all on the calling
+    thread, as in a Dask worker).
+    """
+    start, count = np.int64(start), np.int64(count)
+    nblk = (int(count) + BLOCK - 1) // BLOCK
+    args = (start, count, ids, offsets, m, P, is_sample, anchors, mode, pnorm, T, rtol, fexp, row_exp, ZT, ZT4, theta,
+            depth3, out)
+    if parallel:
+        run_chunked(_price_blocks, nblk, *args, min_chunk=1)
+    else:
+        _price_blocks(np.int64(0), np.int64(nblk), *args)

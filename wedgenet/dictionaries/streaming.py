@@ -36,7 +36,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-import numba as nb
 import numpy as np
 
 from .._linalg import row_norms
@@ -61,9 +60,6 @@ STREAM_ABOVE_BYTES = 1e9
 
 #: score entries per chunk (the chunk's output buffer is 8 bytes each)
 CHUNK_COLUMNS = 1 << 20
-
-_price_block_serial = nb.njit(cache=True, parallel=False)(price_block.py_func)
-
 
 @dataclass(frozen=True, eq=False)
 class PricingSpec:
@@ -99,10 +95,9 @@ class PricingSpec:
         """Scores of the columns of positions ``start .. start+count-1`` (``count * per`` entries)."""
         if out is None:
             out = np.empty(count * self.per)
-        kern = price_block if parallel else _price_block_serial
-        kern(np.int64(start), np.int64(count), self.ids, self.offsets, self.m, self.P, self.is_sample, self.anchors,
-             self.mode, self.pnorm, self.T, self.rtol, self.fexp, self.row_exp, self.ZT, self.ZT4, theta, self.depth3,
-             out)
+        price_block(np.int64(start), np.int64(count), self.ids, self.offsets, self.m, self.P, self.is_sample,
+                    self.anchors, self.mode, self.pnorm, self.T, self.rtol, self.fexp, self.row_exp, self.ZT, self.ZT4,
+                    theta, self.depth3, out, parallel=parallel)
         return out
 
 
