@@ -18,6 +18,7 @@ features, the same dictionary), each at ``lam = frac * lam_max``.
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -119,24 +120,63 @@ def measure(name: str) -> dict:
     out = {"case": name, "mode": mode, "n": int(X.shape[0]), "p": int(D.n_columns), "lam": lam,
            "build_s": t_build, "pass_s": t_pass, "fit_s": t_fit, "passes": int(passes),
            "objective": res.objective, "rel_gap": res.certificate.relative_gap, "converged": bool(res.converged),
-           "n_iter": int(res.n_iter), "support": int(res.support.size)}
+           "n_iter": int(res.n_iter), "support": int(res.support.size),
+           # pricing work in full passes, survivor pricings included (trees that report it)
+           "pass_equivalents": getattr(be, "pass_equivalents", None)}
     if name.startswith("cancer-") and mode == "explicit":
         out["liblinear_s"], out["liblinear_obj"] = liblinear(D, y, lam, loss_name, res.objective)
     return out
 
 
-def liblinear(D, y, lam, loss_name, target):
+#: seconds the liblinear peer may take (all its tolerances together) before it is stopped
+LIBLINEAR_CAP = 120.0
+
+
+def liblinear(D, y, lam, loss_name, target, cap: float = LIBLINEAR_CAP):
     """scikit-learn's liblinear on the same matrix (l1 logistic; hinge: l1-regularised l2-loss SVM is
-    a different loss, so hinge reports nothing).  Tolerance tightened until within 1e-6 of ``target``."""
+    a different loss, so hinge reports nothing).  Tolerance tightened until within 1e-6 of ``target``.
+
+    Runs in a forked child process (liblinear cannot be interrupted from a thread, and it copies the
+    matrix into its own sparse format) that is killed after ``cap`` seconds: then the time is
+    reported as ``inf`` (did not finish within the cap) and the objective as ``None``; a failure
+    gives ``(None, message)``."""
     if loss_name != "logistic":
         return None, None
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_liblinear_child, args=(D.K, y, lam, target, send), daemon=True)
+    child.start()
+    send.close()
+    out = None
+    if recv.poll(cap):
+        try:
+            out = recv.recv()
+        except EOFError:  # the child died without a word (e.g. killed when out of memory)
+            out = (None, f"the liblinear process died (exit code {child.exitcode})")
+    if child.is_alive():
+        child.kill()  # our own child, by its handle
+    child.join()
+    return out if out is not None else (math.inf, None)
+
+
+def _liblinear_child(K, y, lam, target, send) -> None:
+    try:
+        send.send(_liblinear_fit(K, y, lam, target))
+    except Exception as exc:  # e.g. MemoryError: liblinear copies K into its own sparse format
+        send.send((None, f"{type(exc).__name__}: {exc}"))
+    send.close()
+
+
+def _liblinear_fit(K, y, lam, target):
     import warnings
 
     from sklearn.linear_model import LogisticRegression
 
     from wedgenet.solvers.losses import LogisticLoss
 
-    K = np.asfortranarray(D.K)
+    K = np.asfortranarray(K)
     best = (None, None)
     for tol in (1e-4, 1e-6):
         m = LogisticRegression(C=1.0 / lam, solver="liblinear", l1_ratio=1.0, fit_intercept=True,
@@ -189,7 +229,12 @@ def table(before: list[dict] | None, after: list[dict]) -> None:
         if a.get("mode") == "explicit" and "build_s" in a:
             print(f"  {a['case']}: explicit build {a['build_s']:.2f} s (= {a['build_s'] / a['pass_s']:.1f} passes); "
                   f"(build + fit) / pass = {(a['build_s'] + a['fit_s']) / a['pass_s']:.1f}")
-        if a.get("liblinear_s") is not None:
+        if a.get("liblinear_s") is not None and not math.isfinite(a["liblinear_s"]):
+            print(f"  {a['case']}: liblinear on the same matrix did not finish in {LIBLINEAR_CAP:g} s (stopped); "
+                  f"wedgenet {a['fit_s']:.3f} s")
+        elif a.get("liblinear_s") is None and isinstance(a.get("liblinear_obj"), str):
+            print(f"  {a['case']}: liblinear on the same matrix failed: {a['liblinear_obj']}")
+        elif a.get("liblinear_s") is not None:
             print(f"  {a['case']}: liblinear on the same matrix {a['liblinear_s']:.3f} s "
                   f"(objective {a['liblinear_obj']:.10g} vs {a['objective']:.10g}); wedgenet / liblinear = "
                   f"{a['fit_s'] / a['liblinear_s']:.2f}")
