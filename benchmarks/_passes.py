@@ -225,6 +225,9 @@ def table(before: list[dict] | None, after: list[dict]) -> None:
         dobj = f"{(a['objective'] - b['objective']) / abs(b['objective']):>11.1e}" if "objective" in b else f"{'-':>11}"
         print(f"{a['case']:<16} {a['mode']:<9} {a['p']:>10,} | {bf} | {a['fit_s']:>11.2f} "
               f"{a['fit_s'] / a['pass_s']:>8.1f} {a['passes']:>6d} | {sp} {dobj} {a['rel_gap']:>8.1e}")
+        if a.get("pass_equivalents") is not None:
+            print(f"  {a['case']}: AFTER pricing work {a['pass_equivalents']:.2f} full-pass equivalents "
+                  f"({a['passes']} full passes + survivor pricings)")
     for a in after:
         if a.get("mode") == "explicit" and "build_s" in a:
             print(f"  {a['case']}: explicit build {a['build_s']:.2f} s (= {a['build_s'] / a['pass_s']:.1f} passes); "

@@ -529,11 +529,11 @@ def adam_section(cases, args):
 
 
 # ---------------------------------------------------------------------------- main
-PASS_CASES = ["diabetes331", "diabetes442", "spiral500", "spiral1000", "spiral2000",
+PASS_CASES = ["diabetes331", "diabetes442", "spiral500", "spiral1000", "spiral2000", "planted500",
               "cancer-squared", "cancer-logistic", "cancer-hinge"]
 
 
-def passes_main(cases: list[str], before: str | None) -> None:
+def passes_main(cases: list[str], before: str | None, json_out: str | None = None) -> None:
     """Issue 18's table: per case, certified fit time / one full pricing pass, and the passes."""
     import _passes
 
@@ -543,6 +543,11 @@ def passes_main(cases: list[str], before: str | None) -> None:
         after = _passes.run_tree(here, [c])
         prior = _passes.run_tree(before, [c]) if before else None
         _passes.table(prior, after)
+        if json_out:
+            import json
+
+            with open(json_out, "a") as f:
+                f.write(json.dumps({"after": after, "before": prior}) + "\n")
 
 
 def main() -> None:
@@ -553,9 +558,12 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="wedgenet timings: best of this many (within a budget)")
     ap.add_argument("--passes", action="store_true", help="issue 18: fit time in full-pass equivalents, before/after")
     ap.add_argument("--before", default=None, help="with --passes: a directory holding the BEFORE wedgenet package")
+    ap.add_argument("--cases", nargs="+", default=None, choices=PASS_CASES,
+                    help="with --passes: these cases only (default: all)")
+    ap.add_argument("--json", default=None, help="with --passes: append the raw results to this file")
     args = ap.parse_args()
     if args.passes:
-        passes_main(PASS_CASES, args.before)
+        passes_main(args.cases or PASS_CASES, args.before, args.json)
         return
     quick = args.quick
     args.cap = args.cap if args.cap is not None else (15.0 if quick else 100.0)
