@@ -168,10 +168,14 @@ class PricingMemory:
             self.K1 = self.source.columns(self.idx1)
             self.norms1 = _col_norms(self.K1)
         else:  # an explicit matrix: level 1 is indices into it, priced in place
-            from ._gather import gather_norms
+            norms = getattr(self.source, "column_norms", None)
+            if callable(norms):  # exact norms of every column, computed once by the source
+                self.norms1 = np.asarray(norms())[self.idx1]
+            else:
+                from ._gather import gather_norms
 
-            self.norms1 = np.empty(self.idx1.size)
-            gather_norms(self.KT, self.idx1, self.norms1)
+                self.norms1 = np.empty(self.idx1.size)
+                gather_norms(self.KT, self.idx1, self.norms1)
         self.theta0 = np.array(theta, dtype=np.float64, copy=True)
         self.rest_screened = False
         self._select_hot(theta, sc1)
