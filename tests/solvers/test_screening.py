@@ -278,3 +278,24 @@ def test_classification_fits_use_the_dedicated_solvers_and_agree_with_the_refere
     ref = WorkingSet().solve(pr, inner=CvxpyClarabel())
     assert res.converged and ref.converged
     assert res.objective == pytest.approx(ref.objective, rel=2e-6)
+
+
+@pytest.mark.parametrize("intercept", [True, False])
+def test_group_prox_newton_matches_clarabel_on_softmax(intercept):
+    from wedgenet.solvers import GroupProxNewton
+    from wedgenet.solvers.inner import inner_solver_for
+
+    rng = np.random.default_rng(4)
+    K = np.maximum(rng.standard_normal((50, 20)), 0)
+    K[:, 1] = K[:, 0] + 1e-3 * rng.standard_normal(50)  # coherent columns, as in wedge dictionaries
+    Y = np.eye(3)[rng.integers(0, 3, 50)]
+    L = get_loss("softmax")
+    for lam in (0.3, 3.0):
+        a = GroupProxNewton().solve(K, Y, lam, L, intercept)
+        b = CvxpyClarabel().solve(K, Y, lam, L, intercept, tol=1e-10)
+        f = lambda s, lam=lam: L.value(K @ s.coef + s.intercept, Y) + lam * np.linalg.norm(s.coef, axis=1).sum()  # noqa: E731
+        assert f(a) == pytest.approx(f(b), rel=1e-8)
+        assert f(a) <= f(b) + 1e-8 * abs(f(b))
+    # the fallback after Clarabel for softmax (Clarabel stays the default)
+    assert inner_solver_for(L, True).name == "cvxpy-clarabel"
+    assert inner_solver_for(L, True, after=inner_solver_for(L, True)).name == "group-prox-newton"
