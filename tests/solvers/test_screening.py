@@ -299,3 +299,23 @@ def test_group_prox_newton_matches_clarabel_on_softmax(intercept):
     # the fallback after Clarabel for softmax (Clarabel stays the default)
     assert inner_solver_for(L, True).name == "cvxpy-clarabel"
     assert inner_solver_for(L, True, after=inner_solver_for(L, True)).name == "group-prox-newton"
+
+
+def test_warm_started_hinge_lp_equals_fresh_solves():
+    """The kept HiGHS model (columns added, columns leaving pinned at zero, then returning, and a
+    switch of lam) gives the fresh scipy LP's optimum and a dual point as feasible."""
+    rng = np.random.default_rng(5)
+    K = np.maximum(rng.standard_normal((60, 40)), 0)
+    y = np.where(K[:, 0] - K[:, 1] + 0.3 * rng.standard_normal(60) > 0, 1.0, -1.0)
+    H = get_loss("hinge")
+    warm = HingeLP()
+    sets = [np.arange(8), np.arange(20), np.arange(5, 30), np.arange(40), np.arange(0, 40, 3)]
+    for lam in (0.5, 2.0):
+        for idx in sets:
+            Ks = K[:, idx]
+            a = warm.solve(Ks, y, lam, H, True)
+            b = HingeLP()._solve_scipy(Ks, y, lam, True, 1e-10, 60.0)
+            f = lambda s, Ks=Ks, lam=lam: H.value(Ks @ s.coef + s.intercept, y) + lam * np.abs(s.coef).sum()  # noqa: E731
+            assert f(a) == pytest.approx(f(b), rel=1e-10, abs=1e-10)
+            assert np.abs(Ks.T @ a.theta).max() <= lam * (1 + 1e-8)
+            assert H.dual_value(a.theta, y) == pytest.approx(f(a), rel=1e-8)  # a zero restricted gap

@@ -259,12 +259,61 @@ class GroupProxNewton:
         return np.ascontiguousarray(np.maximum(H, 1e-12 * hmax)), np.zeros((n, c))
 
 
+_HIGHS_BANNER_SHOWN = False
+
+
+def _quiet_highs(highspy):
+    """A ``highspy.Highs`` with its output off.  The first one of a process prints HiGHS's banner
+    to the C-level stdout from its constructor: that one is built with file descriptor 1
+    pointed at the null device."""
+    global _HIGHS_BANNER_SHOWN
+    import os
+    import sys
+
+    if _HIGHS_BANNER_SHOWN:
+        h = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 1)
+                h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _HIGHS_BANNER_SHOWN = True
+    h.setOptionValue("output_flag", False)
+    return h
+
+
 class HingeLP:
-    """The hinge-loss Lasso as a linear program solved by HiGHS (module docstring)."""
+    """The hinge-loss Lasso as a linear program solved by HiGHS (module docstring).
+
+    With ``highspy`` (a dependency of cvxpy) the LP of each thread's last working set is kept:
+    the next restricted problem of the same ``(y, lam, intercept)`` only adds the new columns
+    (and pins those that left at zero), and HiGHS re-solves from the previous optimal basis
+    (column generation's warm start: the old basis stays primal feasible).  Without it, each
+    restricted problem is a fresh ``scipy.optimize.linprog`` solve.
+    """
 
     name = "highs-lp"
     warm_starts = False
     zero_rtol = 0.0
+
+    def __init__(self) -> None:
+        import threading
+
+        self._local = threading.local()
+
+    def __deepcopy__(self, memo) -> HingeLP:
+        return HingeLP()
+
+    def __getstate__(self) -> dict:
+        return {}
+
+    def __setstate__(self, state) -> None:
+        self.__init__()
 
     def supports(self, loss: Loss, group: bool) -> bool:
         return loss.name == "hinge" and not group
@@ -272,11 +321,82 @@ class HingeLP:
     def solve(self, K: np.ndarray, y: np.ndarray, lam: float, loss: Loss, intercept: bool,
               init: np.ndarray | None = None, tol: float = 1e-10, max_iter: int | None = None,
               time_limit: float = RESTRICTED_TIME_LIMIT) -> InnerSolution:
+        K = np.asarray(K, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        ftol = max(float(tol), 1e-12)
+        try:
+            import highspy
+        except ImportError:  # pragma: no cover - highspy comes with cvxpy
+            return self._solve_scipy(K, y, lam, intercept, ftol, time_limit)
+        return self._solve_highspy(highspy, K, y, float(lam), bool(intercept), ftol, float(time_limit))
+
+    # ------------------------------------------------------------------ warm-started HiGHS model
+    def _model(self, highspy, y: np.ndarray, lam: float, intercept: bool, ftol: float):
+        """The thread's LP for ``(y, lam, intercept)``: rows ``y_i (K_i z + t) + xi_i >= 1``, columns
+        ``[t (free, with an intercept), xi (n), then z+ / z- pairs as columns arrive]``."""
+        key = (y.tobytes(), lam, intercept, ftol)
+        st = getattr(self._local, "state", None)
+        if st is not None and st["key"] == key:
+            return st
+        inf = highspy.kHighsInf
+        n = y.size
+        h = _quiet_highs(highspy)
+        h.setOptionValue("primal_feasibility_tolerance", ftol)
+        h.setOptionValue("dual_feasibility_tolerance", ftol)
+        empty_i, empty_f = np.zeros(0, dtype=np.int32), np.zeros(0)
+        h.addRows(n, np.ones(n), np.full(n, inf), 0, empty_i, empty_i, empty_f)
+        rows = np.arange(n, dtype=np.int32)
+        if intercept:
+            h.addCol(0.0, -inf, inf, n, rows, y.copy())
+        h.addCols(n, np.ones(n), np.zeros(n), np.full(n, inf), n, rows, rows, np.ones(n))
+        st = {"key": key, "h": h, "cols": {}, "first": 1 if intercept else 0, "n": n, "on": set()}
+        self._local.state = st
+        return st
+
+    def _solve_highspy(self, highspy, K, y, lam, intercept, ftol, time_limit) -> InnerSolution:
+        st = self._model(highspy, y, lam, intercept, ftol)
+        h, cols, n = st["h"], st["cols"], st["n"]
+        inf = highspy.kHighsInf
+        keys = [K[:, j].tobytes() for j in range(K.shape[1])]
+        pos = np.empty(K.shape[1], dtype=np.int64)
+        rows = np.arange(n, dtype=np.int32)
+        for j, kk in enumerate(keys):
+            c0 = cols.get(kk)
+            if c0 is None:  # a new column: its z+ and z- variables
+                yk = y * K[:, j]
+                c0 = h.getNumCol()
+                h.addCols(2, np.full(2, lam), np.zeros(2), np.full(2, inf), 2 * n,
+                          np.array([0, n], dtype=np.int32), np.concatenate([rows, rows]),
+                          np.concatenate([yk, -yk]))
+                cols[kk] = c0
+            pos[j] = c0
+        on = set(pos.tolist())
+        for c0 in st["on"] - on:  # columns not in this working set: pinned at zero
+            h.changeColsBounds(2, np.array([c0, c0 + 1], dtype=np.int32), np.zeros(2), np.zeros(2))
+        for c0 in on - st["on"]:
+            if c0 in st.get("pinned", set()):
+                h.changeColsBounds(2, np.array([c0, c0 + 1], dtype=np.int32), np.zeros(2), np.full(2, inf))
+        st["pinned"] = (st.get("pinned", set()) | (st["on"] - on)) - on
+        st["on"] = on
+        h.setOptionValue("time_limit", time_limit)
+        h.run()
+        status = h.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            self._local.state = None  # start afresh next time
+            raise SolverError(f"{self.name}: HiGHS did not solve the restricted LP ({h.modelStatusToString(status)})")
+        sol = h.getSolution()
+        x = np.asarray(sol.col_value)
+        coef = x[pos] - x[pos + 1]
+        icpt = float(x[0]) if intercept else 0.0
+        # the margin rows' duals (>= 0 for a >= row of a minimisation) are s in [0, 1]
+        s = np.clip(np.asarray(sol.row_dual, dtype=np.float64), 0.0, 1.0)
+        return InnerSolution(coef, icpt, y * s, "optimal")
+
+    # ------------------------------------------------------------------ scipy (no highspy)
+    def _solve_scipy(self, K, y, lam, intercept, ftol, time_limit) -> InnerSolution:
         import scipy.sparse as sp
         from scipy.optimize import linprog
 
-        K = np.asarray(K, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
         n, k = K.shape
         yK = y[:, None] * K
         nt = 1 if intercept else 0
@@ -288,7 +408,6 @@ class HingeLP:
         A = sp.hstack(blocks, format="csc")
         c = np.concatenate([np.full(2 * k, lam), np.zeros(nt), np.ones(n)])
         bounds = [(0, None)] * (2 * k) + [(None, None)] * nt + [(0, None)] * n
-        ftol = max(float(tol), 1e-12)
         res = linprog(c, A_ub=A, b_ub=-np.ones(n), bounds=bounds, method="highs-ds",
                       options={"time_limit": float(time_limit), "primal_feasibility_tolerance": ftol,
                                "dual_feasibility_tolerance": ftol})
