@@ -229,7 +229,8 @@ class WorkingSet(Backend):
             S, bound = mem.price(theta)
             add = mem.top(S, k, threshold, exclude)
         if add.size == 0 and bound > threshold:  # only a pass over every column can tell
-            m = mem.full_pass(theta)
+            # columns below lam / 2 are not ranked (the bound then starts from lam / 2)
+            m = mem.full_pass(theta, 0.5 * problem.lam)
             self.n_full_passes += 1
             S, bound = mem.price(theta)
             add = mem.top(S, k, threshold, exclude)

@@ -60,6 +60,9 @@ SURVIVOR_BYTES = 128e6
 HOT_BYTES = 16e6
 #: with an explicit matrix, level 1 holds at least this fraction of the columns
 SURVIVOR_FRACTION = 1 / 8
+#: a streamed source keeps at most ``p / STREAMED_SURVIVOR_DIVISOR`` level-1 columns (computing a
+#: column costs tens of times its pricing in a pass)
+STREAMED_SURVIVOR_DIVISOR = 250
 #: memory cap of the survivors copied from an explicit matrix
 MATRIX_SURVIVOR_BYTES = 512e6
 #: rounding slack of every bound, relative to ``N ||theta||``
@@ -136,6 +139,8 @@ class PricingMemory:
         if self.KT is not None:
             cap = max(self.M, int(MATRIX_SURVIVOR_BYTES // per))
             self.M = int(min(p, max(self.M, min(cap, math.ceil(SURVIVOR_FRACTION * p)))))
+        else:  # streamed: a level-1 column costs a neuron (~60 pricings, measured): at most p / 250
+            self.M = int(min(self.M, max(256, hot_budget // per, p // STREAMED_SURVIVOR_DIVISOR)))
         self.M2 = int(min(self.M, max(256, hot_budget // per)))
         self.n_full_passes = 0
         self.n_reprices = 0
@@ -151,23 +156,37 @@ class PricingMemory:
         self.theta0: np.ndarray | None = None  # theta1
         self.theta2: np.ndarray | None = None
         self.b1 = self.b2 = -math.inf  # the two bounds at the last price()
+        # columns computed outside level 1 (streamed sources), kept for the working set
+        self.idx_x, self.K_x = z, np.zeros((n_samples, 0))
+        self.max_extra = int(max(256, hot_budget // per))
 
     # ------------------------------------------------------------------ passes
-    def full_pass(self, theta: np.ndarray) -> float:
-        """One pass over every column at ``theta``: keep the ``M1`` best, remember the rest's maximum.
-        Returns the exact maximum score over all columns."""
-        idx, sc, m = self.source.violators(theta, self.M, -1.0)
+    def full_pass(self, theta: np.ndarray, threshold: float = -1.0) -> float:
+        """One pass over every column at ``theta``: keep the ``M1`` best scoring above ``threshold``,
+        remember the rest's maximum.  Returns the exact maximum score over all columns.
+
+        A positive ``threshold`` spares the pass from ranking columns that cannot matter: when
+        fewer than ``M1`` columns exceed it, every other column scores at most ``threshold``,
+        which is then the remembered bound (``-1``: every column competes, as no score is below 0)."""
+        idx, sc, m = self.source.violators(theta, self.M, threshold)
         self.n_full_passes += 1
         p = self.p
-        # every column scores >= 0 > -1, so fewer than M returned means none was left out
-        self.rest = float(sc.min()) if (idx.size == self.M and idx.size < p) else -math.inf
+        if idx.size == self.M and idx.size < p:
+            self.rest = float(sc.min())  # the M-th best: every other column scores at most this
+        elif idx.size < p and threshold >= 0.0:
+            self.rest = float(threshold)  # every column not returned scores at most the threshold
+        else:  # every column is a survivor
+            self.rest = -math.inf
         order = np.argsort(idx)
-        self.idx1 = idx[order].astype(np.int64, copy=False)
+        idx1 = idx[order].astype(np.int64, copy=False)
         sc1 = np.asarray(sc, dtype=np.float64)[order]
-        if self.KT is None:  # dense copies of the survivors (streamed columns cost a neuron each)
-            self.K1 = self.source.columns(self.idx1)
+        if self.KT is None:  # dense copies of the survivors (streamed columns cost a neuron each):
+            # those already held (previous level 1, kept columns) are copied, not recomputed
+            self.K1 = self.columns(idx1, keep=False)
+            self.idx1 = idx1
             self.norms1 = _col_norms(self.K1)
         else:  # an explicit matrix: level 1 is indices into it, priced in place
+            self.idx1 = idx1
             norms = getattr(self.source, "column_norms", None)
             if callable(norms):  # exact norms of every column, computed once by the source
                 self.norms1 = np.asarray(norms())[self.idx1]
@@ -250,22 +269,41 @@ class PricingMemory:
             cand = cand[np.argsort(-S[cand], kind="stable")]
         return self.idx[cand]
 
-    def columns(self, idx: np.ndarray) -> np.ndarray:
-        """``K[:, idx]``, from the level-1 dense columns where possible (no recomputation of
-        streamed neurons), else from the source."""
+    def columns(self, idx: np.ndarray, keep: bool = True) -> np.ndarray:
+        """``K[:, idx]``, from the level-1 dense columns or the kept ones where possible (no
+        recomputation of streamed neurons), else from the source (then kept, with ``keep``)."""
         idx = np.asarray(idx, dtype=np.int64)
         if self.KT is not None:
             return take_columns(self.KT.T, idx)
-        if idx.size == 0 or self.idx1.size == 0:
+        if idx.size == 0:
             return self.source.columns(idx)
-        pos = np.minimum(np.searchsorted(self.idx1, idx), self.idx1.size - 1)
-        hit = self.idx1[pos] == idx
-        if hit.all():
-            return take_columns(self.K1, pos)
         out = np.empty((self.K1.shape[0], idx.size), order="F")
-        out[:, hit] = take_columns(self.K1, pos[hit])
-        out[:, ~hit] = self.source.columns(idx[~hit])
+        rows = out.T  # C order: a column of ``out`` is a contiguous row here (fast fancy writes)
+        todo = np.ones(idx.size, dtype=bool)
+        for store_idx, store_K in ((self.idx1, self.K1), (self.idx_x, self.K_x)):
+            if not store_idx.size or not todo.any():
+                continue
+            pos = np.minimum(np.searchsorted(store_idx, idx), store_idx.size - 1)
+            hit = todo & (store_idx[pos] == idx)
+            if hit.any():
+                rows[hit] = np.take(store_K.T, pos[hit], axis=0)
+                todo &= ~hit
+        if todo.any():  # computed once, then kept (the working set asks for them every iteration)
+            new_idx = idx[todo]
+            new_K = self.source.columns(new_idx)
+            rows[todo] = new_K.T
+            if keep:
+                self._keep_extra(new_idx, new_K)
         return out
+
+    def _keep_extra(self, idx: np.ndarray, K: np.ndarray) -> None:
+        """Keep computed columns outside level 1 (up to ``hot_budget``-like memory: the newest win)."""
+        idx_x = np.concatenate([self.idx_x, idx])
+        K_x = np.concatenate([self.K_x, K], axis=1)
+        if idx_x.size > self.max_extra:
+            idx_x, K_x = idx_x[-self.max_extra:], K_x[:, -self.max_extra:]
+        idx_x, first = np.unique(idx_x, return_index=True)
+        self.idx_x, self.K_x = idx_x, np.asfortranarray(K_x[:, first])
 
     # ------------------------------------------------------------------ screening
     def screen(self, theta: np.ndarray, scale: float, S: np.ndarray, bound: float, radius: float) -> np.ndarray:
