@@ -319,3 +319,25 @@ def test_warm_started_hinge_lp_equals_fresh_solves():
             assert f(a) == pytest.approx(f(b), rel=1e-10, abs=1e-10)
             assert np.abs(Ks.T @ a.theta).max() <= lam * (1 + 1e-8)
             assert H.dual_value(a.theta, y) == pytest.approx(f(a), rel=1e-8)  # a zero restricted gap
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic", "hinge"])
+@pytest.mark.parametrize("mode", ["explicit", "streamed"])
+def test_two_level_memory_certifies_the_previous_paths_objective(loss, mode):
+    """Small level-1 and hot budgets (so re-pricings, bounds and full passes all happen): the
+    certified objective equals the previous path's (one full pass per iteration) to 1e-8, and
+    the returned dual point is feasible for EVERY column (recomputed here)."""
+    X, y = make_spiral(70)
+    D = wn.dictionary(X, reg="l1", bias=True) if mode == "explicit" else wn.streamed_dictionary(X, reg="l1", bias=True)
+    L = get_loss(loss)
+    lam = 0.1 * _lam_max(D, y) if loss == "squared" else 0.5
+    pr = LassoProblem(D, y, lam, L, True)
+    ws = WorkingSet(survivor_bytes=8 * 70 * 600, hot_bytes=8 * 70 * 256)
+    a = ws.solve(pr, tol=1e-9)
+    b = WorkingSet(remember=False).solve(pr, tol=1e-9)
+    assert a.converged and b.converged
+    assert a.objective == pytest.approx(b.objective, rel=1e-8)
+    K = D.columns(np.arange(D.n_columns))
+    lam_viol = np.abs(K.T @ a.theta).max() / lam  # the certificate scales theta by this when > 1
+    assert a.certificate.max_violation >= lam_viol * (1 - 1e-9)
+    assert ws.n_full_passes <= ws.pass_equivalents
