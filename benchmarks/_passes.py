@@ -188,14 +188,17 @@ def liblinear(D, y, lam, loss_name, target, cap: float = LIBLINEAR_CAP):
     child.start()
     send.close()
     out = None
+    died = False
     if recv.poll(cap):
         try:
             out = recv.recv()
         except EOFError:  # the child died without a word (e.g. killed when out of memory)
-            out = (None, f"the liblinear process died (exit code {child.exitcode})")
+            died = True
     if child.is_alive():
         child.kill()  # our own child, by its handle
     child.join()
+    if died:
+        return None, f"the liblinear process died (exit code {child.exitcode}; out of memory?)"
     return out if out is not None else (math.inf, None)
 
 
