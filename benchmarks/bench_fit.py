@@ -47,11 +47,12 @@ Run:  python benchmarks/bench_fit.py [--quick] [--cap SECONDS]
 
 Issue 18 (certified fit time in full-pricing-pass equivalents, BEFORE vs AFTER side by side):
 
-      python benchmarks/bench_fit.py --passes [--before DIR]
+      python benchmarks/bench_fit.py --passes [--before DIR] [--cases CASE ...] [--json FILE]
 
-runs diabetes bmi/bp/s5 (n = 442 and the 331 split), spiral n = 500/1000/2000 and breast_cancer
-(2 features; squared, logistic, hinge on the same dictionary, liblinear on the same matrix) at
-lam = 0.05 lam_max, each case in a child process per source tree (benchmarks/_passes.py);
+runs diabetes bmi/bp/s5 (n = 442 and the 331 split), spiral n = 500/1000/2000, the planted d = 4
+problem of bench_stream (lam = 0.02 lam_max) and breast_cancer (2 features; squared, logistic,
+hinge on the same dictionary, hinge at the logistic lam; liblinear on the same matrix, capped at
+120 s) at lam = 0.05 lam_max, each case in a child process per source tree (benchmarks/_passes.py);
 ``--before DIR`` is a directory holding an older ``wedgenet`` package, e.g.
 ``mkdir /tmp/before && git archive cdb3568 wedgenet | tar -x -C /tmp/before``.
 """
