@@ -47,11 +47,12 @@ Run:  python benchmarks/bench_fit.py [--quick] [--cap SECONDS]
 
 Issue 18 (certified fit time in full-pricing-pass equivalents, BEFORE vs AFTER side by side):
 
-      python benchmarks/bench_fit.py --passes [--before DIR]
+      python benchmarks/bench_fit.py --passes [--before DIR] [--cases CASE ...] [--json FILE]
 
-runs diabetes bmi/bp/s5 (n = 442 and the 331 split), spiral n = 500/1000/2000 and breast_cancer
-(2 features; squared, logistic, hinge on the same dictionary, liblinear on the same matrix) at
-lam = 0.05 lam_max, each case in a child process per source tree (benchmarks/_passes.py);
+runs diabetes bmi/bp/s5 (n = 442 and the 331 split), spiral n = 500/1000/2000, the planted d = 4
+problem of bench_stream (lam = 0.02 lam_max) and breast_cancer (2 features; squared, logistic,
+hinge on the same dictionary, hinge at the logistic lam; liblinear on the same matrix, capped at
+120 s) at lam = 0.05 lam_max, each case in a child process per source tree (benchmarks/_passes.py);
 ``--before DIR`` is a directory holding an older ``wedgenet`` package, e.g.
 ``mkdir /tmp/before && git archive cdb3568 wedgenet | tar -x -C /tmp/before``.
 """
@@ -529,11 +530,11 @@ def adam_section(cases, args):
 
 
 # ---------------------------------------------------------------------------- main
-PASS_CASES = ["diabetes331", "diabetes442", "spiral500", "spiral1000", "spiral2000",
+PASS_CASES = ["diabetes331", "diabetes442", "spiral500", "spiral1000", "spiral2000", "planted500",
               "cancer-squared", "cancer-logistic", "cancer-hinge"]
 
 
-def passes_main(cases: list[str], before: str | None) -> None:
+def passes_main(cases: list[str], before: str | None, json_out: str | None = None) -> None:
     """Issue 18's table: per case, certified fit time / one full pricing pass, and the passes."""
     import _passes
 
@@ -543,6 +544,11 @@ def passes_main(cases: list[str], before: str | None) -> None:
         after = _passes.run_tree(here, [c])
         prior = _passes.run_tree(before, [c]) if before else None
         _passes.table(prior, after)
+        if json_out:
+            import json
+
+            with open(json_out, "a") as f:
+                f.write(json.dumps({"after": after, "before": prior}) + "\n")
 
 
 def main() -> None:
@@ -553,9 +559,12 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="wedgenet timings: best of this many (within a budget)")
     ap.add_argument("--passes", action="store_true", help="issue 18: fit time in full-pass equivalents, before/after")
     ap.add_argument("--before", default=None, help="with --passes: a directory holding the BEFORE wedgenet package")
+    ap.add_argument("--cases", nargs="+", default=None, choices=PASS_CASES,
+                    help="with --passes: these cases only (default: all)")
+    ap.add_argument("--json", default=None, help="with --passes: append the raw results to this file")
     args = ap.parse_args()
     if args.passes:
-        passes_main(PASS_CASES, args.before)
+        passes_main(args.cases or PASS_CASES, args.before, args.json)
         return
     quick = args.quick
     args.cap = args.cap if args.cap is not None else (15.0 if quick else 100.0)

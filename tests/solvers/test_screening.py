@@ -59,6 +59,86 @@ def test_remembered_bound_covers_every_forgotten_column(seed, step, budget_cols)
     assert PricingMemory.max_score(S, bound) >= true.max() * (1 - 1e-12)
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.floats(1e-3, 10.0), st.integers(20, 120), st.booleans(), st.booleans())
+def test_two_level_bounds_cover_every_column(seed, step, level1_cols, explicit, group):
+    """Hot columns are priced exactly; the bound covers level 1 outside the hot set and every
+    column outside level 1, after a pass, after a level-1 re-pricing and after screening."""
+    rng = np.random.default_rng(seed)
+    n, p = 10, 400
+    K = rng.standard_normal((n, p)) * rng.uniform(0.1, 3.0, p)
+
+    class Streamed:  # the same matrix without ``K``: survivors are dense copies
+        n_columns = p
+
+        def columns(self, idx):
+            return np.asfortranarray(K[:, idx])
+
+        def violators(self, theta, k, threshold, exclude=None):
+            return ExplicitColumns(K).violators(theta, k, threshold, exclude)
+
+        def max_column_norm(self):
+            return ExplicitColumns(K).max_column_norm()
+
+    src = ExplicitColumns(K) if explicit else Streamed()
+    mem = PricingMemory(src, n, lam=1.0, budget=8 * n * level1_cols, hot_budget=8 * n * 10)
+    mem.M2 = min(mem.M, 15)  # a small hot set inside level 1
+    shape = (n, 3) if group else (n,)
+
+    def score(th):
+        c = K.T @ th
+        return np.abs(c) if c.ndim == 1 else np.linalg.norm(c, axis=1)
+
+    def check(th):
+        S, bound = mem.price(th)
+        true = score(th)
+        np.testing.assert_allclose(S, true[mem.idx], rtol=1e-10, atol=1e-12)
+        others = np.setdiff1d(np.arange(p), mem.idx)
+        assert bound >= true[others].max() * (1 - 1e-12) or others.size == 0
+        in1 = np.setdiff1d(mem.idx1, mem.idx)
+        if in1.size:
+            assert mem.b2 >= true[in1].max() * (1 - 1e-12)
+        return S, bound
+
+    theta0 = rng.standard_normal(shape)
+    assert mem.full_pass(theta0) == pytest.approx(score(theta0).max(), rel=1e-12)
+    assert mem.idx.size <= mem.M2 and np.all(np.isin(mem.idx, mem.idx1))
+    theta = theta0 + step * rng.standard_normal(shape) / math.sqrt(n)
+    check(theta)
+    mem.reprice(theta)
+    theta2 = theta + 0.1 * step * rng.standard_normal(shape) / math.sqrt(n)
+    S, bound = check(theta2)
+    np.testing.assert_allclose(mem.columns(mem.idx1[::3]), K[:, mem.idx1[::3]])
+    mem.lam = float(np.quantile(score(theta2), 0.9))  # screening at a made-up lam and radius
+    gone = mem.screen(theta2, 1.0, S, bound, 1e-3)
+    assert np.all(score(theta2)[gone] + np.linalg.norm(K[:, gone], axis=0) * 1e-3 < mem.lam)
+    assert not np.isin(gone, mem.idx1).any()
+    check(theta2)
+
+
+def test_explicit_survivors_are_priced_in_place():
+    from wedgenet.solvers._gather import gather_group_scores, gather_norms, gather_scores
+
+    rng = np.random.default_rng(3)
+    K = np.asfortranarray(rng.standard_normal((37, 200)))
+    K[:, 5] *= 1e-200  # the norms neither underflow ...
+    K[:, 6] *= 1e200  # ... nor overflow
+    idx = np.array([0, 5, 6, 17, 199])
+    out = np.empty(idx.size)
+    gather_norms(K.T, idx, out)
+    mx = np.abs(K[:, idx]).max(axis=0)
+    ref = mx * np.sqrt(np.sum((K[:, idx] / mx) ** 2, axis=0))
+    np.testing.assert_allclose(out, ref, rtol=1e-13)
+    th = rng.standard_normal(37)
+    gather_scores(K.T, idx, th, out)
+    np.testing.assert_allclose(out, np.abs(K[:, idx].T @ th), rtol=1e-12)
+    Th = rng.standard_normal((37, 4))
+    gather_group_scores(K.T, idx, Th, out)
+    C = K[:, idx].T @ Th
+    cm = np.abs(C).max(axis=1)
+    np.testing.assert_allclose(out, cm * np.linalg.norm(C / cm[:, None], axis=1), rtol=1e-12)
+
+
 @pytest.mark.parametrize("reg,bias,depth", [("l1", True, 2), ("l2", True, 2), ("l1", False, 2), ("l2", False, 2),
                                             ("l1", True, 3)])
 @pytest.mark.parametrize("scale", [1e-30, 1.0, 1e30])
@@ -84,8 +164,14 @@ def test_memory_gives_the_same_certified_optimum_in_fewer_passes(mode):
     # a small survivor budget, so the bound and the re-pricing logic are exercised
     a = WorkingSet(remember=True, survivor_bytes=8 * 120 * 300).solve(pr)
     b = WorkingSet(remember=False).solve(pr)
-    assert a.converged and b.converged
+    # two levels: a hot set of 256 columns inside a larger level 1
+    ws2 = WorkingSet(remember=True, survivor_bytes=8 * 120 * 2000, hot_bytes=8 * 120 * 256)
+    c = ws2.solve(pr)
+    assert a.converged and b.converged and c.converged
     assert a.objective == pytest.approx(b.objective, rel=1e-9)
+    assert c.objective == pytest.approx(b.objective, rel=1e-9)
+    assert c.n_full_passes < b.n_full_passes
+    assert c.n_full_passes <= ws2.pass_equivalents < b.n_full_passes
     assert a.certificate.n_columns_priced == D.n_columns
     assert a.n_full_passes < b.n_full_passes
     # the certificate is a certificate: recompute it with one exact pass over every column
@@ -192,3 +278,66 @@ def test_classification_fits_use_the_dedicated_solvers_and_agree_with_the_refere
     ref = WorkingSet().solve(pr, inner=CvxpyClarabel())
     assert res.converged and ref.converged
     assert res.objective == pytest.approx(ref.objective, rel=2e-6)
+
+
+@pytest.mark.parametrize("intercept", [True, False])
+def test_group_prox_newton_matches_clarabel_on_softmax(intercept):
+    from wedgenet.solvers import GroupProxNewton
+    from wedgenet.solvers.inner import inner_solver_for
+
+    rng = np.random.default_rng(4)
+    K = np.maximum(rng.standard_normal((50, 20)), 0)
+    K[:, 1] = K[:, 0] + 1e-3 * rng.standard_normal(50)  # coherent columns, as in wedge dictionaries
+    Y = np.eye(3)[rng.integers(0, 3, 50)]
+    L = get_loss("softmax")
+    for lam in (0.3, 3.0):
+        a = GroupProxNewton().solve(K, Y, lam, L, intercept)
+        b = CvxpyClarabel().solve(K, Y, lam, L, intercept, tol=1e-10)
+        f = lambda s, lam=lam: L.value(K @ s.coef + s.intercept, Y) + lam * np.linalg.norm(s.coef, axis=1).sum()  # noqa: E731
+        assert f(a) == pytest.approx(f(b), rel=1e-8)
+        assert f(a) <= f(b) + 1e-8 * abs(f(b))
+    # the fallback after Clarabel for softmax (Clarabel stays the default)
+    assert inner_solver_for(L, True).name == "cvxpy-clarabel"
+    assert inner_solver_for(L, True, after=inner_solver_for(L, True)).name == "group-prox-newton"
+
+
+def test_warm_started_hinge_lp_equals_fresh_solves():
+    """The kept HiGHS model (columns added, columns leaving pinned at zero, then returning, and a
+    switch of lam) gives the fresh scipy LP's optimum and a dual point as feasible."""
+    rng = np.random.default_rng(5)
+    K = np.maximum(rng.standard_normal((60, 40)), 0)
+    y = np.where(K[:, 0] - K[:, 1] + 0.3 * rng.standard_normal(60) > 0, 1.0, -1.0)
+    H = get_loss("hinge")
+    warm = HingeLP()
+    sets = [np.arange(8), np.arange(20), np.arange(5, 30), np.arange(40), np.arange(0, 40, 3)]
+    for lam in (0.5, 2.0):
+        for idx in sets:
+            Ks = K[:, idx]
+            a = warm.solve(Ks, y, lam, H, True)
+            b = HingeLP()._solve_scipy(Ks, y, lam, True, 1e-10, 60.0)
+            f = lambda s, Ks=Ks, lam=lam: H.value(Ks @ s.coef + s.intercept, y) + lam * np.abs(s.coef).sum()  # noqa: E731
+            assert f(a) == pytest.approx(f(b), rel=1e-10, abs=1e-10)
+            assert np.abs(Ks.T @ a.theta).max() <= lam * (1 + 1e-8)
+            assert H.dual_value(a.theta, y) == pytest.approx(f(a), rel=1e-8)  # a zero restricted gap
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic", "hinge"])
+@pytest.mark.parametrize("mode", ["explicit", "streamed"])
+def test_two_level_memory_certifies_the_previous_paths_objective(loss, mode):
+    """Small level-1 and hot budgets (so re-pricings, bounds and full passes all happen): the
+    certified objective equals the previous path's (one full pass per iteration) to 1e-8, and
+    the returned dual point is feasible for EVERY column (recomputed here)."""
+    X, y = make_spiral(70)
+    D = wn.dictionary(X, reg="l1", bias=True) if mode == "explicit" else wn.streamed_dictionary(X, reg="l1", bias=True)
+    L = get_loss(loss)
+    lam = 0.1 * _lam_max(D, y) if loss == "squared" else 0.5
+    pr = LassoProblem(D, y, lam, L, True)
+    ws = WorkingSet(survivor_bytes=8 * 70 * 600, hot_bytes=8 * 70 * 256)
+    a = ws.solve(pr, tol=1e-9)
+    b = WorkingSet(remember=False).solve(pr, tol=1e-9)
+    assert a.converged and b.converged
+    assert a.objective == pytest.approx(b.objective, rel=1e-8)
+    K = D.columns(np.arange(D.n_columns))
+    lam_viol = np.abs(K.T @ a.theta).max() / lam  # the certificate scales theta by this when > 1
+    assert a.certificate.max_violation >= lam_viol * (1 - 1e-9)
+    assert ws.n_full_passes <= ws.pass_equivalents

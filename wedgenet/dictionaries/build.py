@@ -135,10 +135,17 @@ class Dictionary(WedgeDictionary):
         """``max_j ||K_j||_2`` (exact, computed once): the bound that lets the solver remember
         scores between pricing passes (``wedgenet.solvers.screening``)."""
         if getattr(self, "_max_column_norm", None) is None:
-            from ..solvers.base import dense_max_column_norm
-
-            self._max_column_norm = dense_max_column_norm(self.K)
+            self._max_column_norm = float(self.column_norms().max()) * (1.0 + 1e-12) if self.K.size else 0.0
         return self._max_column_norm
+
+    def column_norms(self) -> np.ndarray:
+        """Every column's norm ``||K_j||_2`` (exact, overflow-safe, computed once; read-only)."""
+        if getattr(self, "_column_norms", None) is None:
+            from ..solvers.base import dense_column_norms
+
+            self._column_norms = dense_column_norms(self.K)
+            self._column_norms.setflags(write=False)
+        return self._column_norms
 
     def __repr__(self) -> str:
         n, p = self.K.shape

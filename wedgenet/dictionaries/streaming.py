@@ -155,11 +155,19 @@ class _TopK:
 
 
 def _top(idx: np.ndarray, sc: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the ``k`` best entries (decreasing score, then increasing index)."""
+    """Positions of the ``k`` best entries (decreasing score, then increasing index), unordered.
+
+    A partition finds the ``k``-th score; only the entries tied with it are sorted (by index),
+    so pruning a large running top-``k`` costs ``O(size)``, not a full sort."""
     if k <= 0:
         return np.zeros(0, dtype=np.int64)
-    order = np.lexsort((idx, -sc))
-    return order[:k]
+    if k >= sc.size:
+        return np.arange(sc.size)
+    kth = -np.partition(-sc, k - 1)[k - 1]
+    above = np.flatnonzero(sc > kth)
+    tied = np.flatnonzero(sc == kth)
+    tied = tied[np.argsort(idx[tied], kind="stable")[: k - above.size]]
+    return np.concatenate([above, tied])
 
 
 def scan_range(spec: PricingSpec, theta: np.ndarray, start: int, stop: int, k: int, threshold: float,
@@ -445,7 +453,7 @@ class StreamedDictionary(WedgeDictionary):
             ex = np.sort(ex)
         res = self._cached(th, k + ex.size, threshold)
         if res is None:
-            want = k + ex.size + max(256, k)  # spare violators for the next query on this theta
+            want = k + ex.size + max(256, min(k, 4096))  # spare violators for the next query on this theta
             res = self.scan(th, want, threshold)
             self._cache = (th.copy(), threshold, res)
         keep = res.scores > threshold

@@ -2,7 +2,7 @@
 
 from .backends import BACKENDS, Backend, FullSolve, WorkingSet, get_backend, register_backend
 from .base import Certificate, ColumnSource, ExplicitColumns, LassoProblem, SolverResult, certify, penalty
-from .classification import HingeLP, ProxNewton
+from .classification import GroupProxNewton, HingeLP, ProxNewton
 from .errors import SolverError
 from .inner import INNER_SOLVERS, CvxpyClarabel, SklearnCD, inner_solver_for
 from .losses import LOSSES, HingeLoss, LogisticLoss, Loss, SoftmaxLoss, SquaredLoss, get_loss
@@ -18,6 +18,7 @@ __all__ = [
     "CvxpyClarabel",
     "ExplicitColumns",
     "FullSolve",
+    "GroupProxNewton",
     "HingeLP",
     "HingeLoss",
     "LassoProblem",

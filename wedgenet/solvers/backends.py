@@ -30,7 +30,7 @@ from .base import LassoProblem, SolverResult, certify, certify_and_price, dual_p
 from .certificate import dual_certificate
 from .errors import SolverError
 from .inner import CvxpyClarabel, SklearnCD, inner_solver_for
-from .screening import SURVIVOR_BYTES, CachedColumns, PricingMemory, gap_safe_radius
+from .screening import HOT_BYTES, SURVIVOR_BYTES, CachedColumns, PricingMemory, gap_safe_radius
 
 __all__ = ["BACKENDS", "Backend", "FullSolve", "WorkingSet", "get_backend", "register_backend"]
 
@@ -171,7 +171,9 @@ class WorkingSet(Backend):
     ``remember`` (default ``True``): with a column source that gives ``max_column_norm()``,
     full pricing passes are replaced by the survivors of the last pass plus a bound on the
     other columns, and Gap Safe screening discards columns for good
-    (:mod:`wedgenet.solvers.screening`); ``survivor_bytes`` caps the survivors' memory.
+    (:mod:`wedgenet.solvers.screening`); ``survivor_bytes`` caps the survivors' memory (level 1:
+    re-priced only when the hot set runs out of violators) and ``hot_bytes`` the hot survivors'
+    (priced at every outer iteration).
 
     One instance serves one solve at a time: :func:`get_backend` hands every fit its own copy.
     ``best`` is the best certified state of the running (or last) solve, for Ctrl-C.
@@ -180,24 +182,30 @@ class WorkingSet(Backend):
     name = "working_set"
 
     def __init__(self, initial: int = 32, grow: int = 64, blas_threads: int | None = 1, remember: bool = True,
-                 survivor_bytes: float = SURVIVOR_BYTES) -> None:
+                 survivor_bytes: float = SURVIVOR_BYTES, hot_bytes: float = HOT_BYTES) -> None:
         self.initial = initial
         self.grow = grow
         self.blas_threads = blas_threads
         self.remember = remember
         self.survivor_bytes = survivor_bytes
+        self.hot_bytes = hot_bytes
         #: the best certified state of the running (or last) solve of THIS instance
         self.best: SolverResult | None = None
         #: full pricing passes of the last solve
         self.n_full_passes = 0
+        #: pricing work of the last solve in full passes: the full passes plus every survivor
+        #: pricing (hot set and level-1 re-pricings), in columns, over the number of columns
+        self.pass_equivalents = 0.0
 
     def __deepcopy__(self, memo) -> WorkingSet:  # a fresh instance: settings only, no solve state
-        return WorkingSet(self.initial, self.grow, self.blas_threads, self.remember, self.survivor_bytes)
+        return WorkingSet(self.initial, self.grow, self.blas_threads, self.remember, self.survivor_bytes,
+                          self.hot_bytes)
 
     def solve(self, problem, *, tol=1e-6, max_iter=100, verbose=False, inner=None, warm_start=None):
         """Column generation; ``warm_start`` (a previous result) seeds the working set."""
         self.best = None
         self.n_full_passes = 0
+        self.pass_equivalents = 0.0
         with blas_threads(self.blas_threads):
             return self._solve(problem, tol=tol, max_iter=max_iter, verbose=verbose, inner=inner,
                                warm_start=warm_start)
@@ -206,7 +214,7 @@ class WorkingSet(Backend):
         src = problem.columns
         if not self.remember or not callable(getattr(src, "max_column_norm", None)):
             return None
-        mem = PricingMemory(src, problem.n_samples, problem.lam, self.survivor_bytes)
+        mem = PricingMemory(src, problem.n_samples, problem.lam, self.survivor_bytes, self.hot_bytes)
         return mem if math.isfinite(mem.N) else None
 
     def _price(self, problem, mem, theta, k, threshold, exclude):
@@ -218,8 +226,13 @@ class WorkingSet(Backend):
             return m, add, None, -math.inf
         S, bound = mem.price(theta)
         add = mem.top(S, k, threshold, exclude)
-        if add.size == 0 and bound > threshold:
-            m = mem.full_pass(theta)
+        if add.size == 0 and mem.b2 > threshold:  # level 1 may hold violators: re-price it
+            mem.reprice(theta)
+            S, bound = mem.price(theta)
+            add = mem.top(S, k, threshold, exclude)
+        if add.size == 0 and bound > threshold:  # only a pass over every column can tell
+            # columns below lam / 2 are not ranked (the bound then starts from lam / 2)
+            m = mem.full_pass(theta, 0.5 * problem.lam)
             self.n_full_passes += 1
             S, bound = mem.price(theta)
             add = mem.top(S, k, threshold, exclude)
@@ -251,6 +264,7 @@ class WorkingSet(Backend):
             cert = dual_certificate(problem.loss, y, lam, primal, theta, m, p)
         history = [cert]
         if cert.relative_gap <= tol:  # the zero network is certified optimal
+            self.pass_equivalents = float(self.n_full_passes)
             res = SolverResult(np.zeros(0, dtype=np.int64), empty, icpt0, cert, cert.relative_gap <= tol, 0,
                                self.name, theta, history)
             _warn_if_not_converged(res, tol)
@@ -293,7 +307,8 @@ class WorkingSet(Backend):
             if self.best is None or cert.relative_gap <= self.best.certificate.relative_gap:  # Ctrl-C: wedgenet.fit
                 self.best = SolverResult(support, coef_s, icpt, cert, False, it, self.name, theta, history)
             if verbose:
-                extra = "" if mem is None else (f" survivors={mem.idx.size} screened={mem.n_screened}"
+                extra = "" if mem is None else (f" survivors={mem.idx1.size} hot={mem.idx.size} "
+                                                f"level-1 repricings={mem.n_reprices} screened={mem.n_screened}"
                                                 f"{' rest-screened' if mem.rest_screened else ''}")
                 print(f"[working set] iter {it}: |ws|={ws.size} support={support.size} passes={self.n_full_passes}"
                       f"{extra} {cert} ({time.perf_counter() - t0:.2f}s)")
@@ -326,6 +341,7 @@ class WorkingSet(Backend):
             coef_new = np.zeros((ws_new.size,) + y.shape[1:])
             coef_new[np.searchsorted(ws_new, ws)] = coef
             ws, coef = ws_new, coef_new
+        self.pass_equivalents = self.n_full_passes + (mem.priced_columns / max(p, 1) if mem is not None else 0.0)
         res = SolverResult(support, coef_s, icpt, cert, cert.relative_gap <= tol, n_done, self.name, theta, history,
                            self.n_full_passes)
         _warn_if_not_converged(res, tol, stalled)

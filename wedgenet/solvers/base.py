@@ -37,7 +37,6 @@ which has the same optimal value as the ReLU network objective with the ``(lam/2
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -56,6 +55,7 @@ __all__ = [
     "certify",
     "certify_and_price",
     "check_theta",
+    "dense_column_norms",
     "dense_max_column_norm",
     "dense_violators",
     "penalty",
@@ -94,36 +94,48 @@ class ExplicitColumns:
     def max_column_norm(self) -> float:
         """``max_j ||K_j||_2`` (exact; computed once)."""
         if getattr(self, "_max_norm", None) is None:
-            self._max_norm = dense_max_column_norm(self.K)
+            self._max_norm = float(self.column_norms().max()) * (1.0 + 1e-12) if self.K.size else 0.0
         return self._max_norm
+
+    def column_norms(self) -> np.ndarray:
+        """Every column's norm ``||K_j||_2`` (exact, overflow-safe; computed once, read-only)."""
+        if getattr(self, "_norms", None) is None:
+            self._norms = dense_column_norms(self.K)
+            self._norms.setflags(write=False)
+        return self._norms
 
 
 def dense_max_column_norm(K: np.ndarray) -> float:
-    """``max_j ||K_j||_2`` of a dense ``(n, p)`` matrix, overflow-safe.
-
-    Sums of squares accumulate over contiguous row blocks (C order) or column blocks (F order),
-    so no temporary of the size of ``K`` is made; columns are scaled by their maximum first."""
+    """``max_j ||K_j||_2`` of a dense ``(n, p)`` matrix, overflow-safe (see :func:`dense_column_norms`)."""
     if K.size == 0:
         return 0.0
+    return float(dense_column_norms(K).max()) * (1.0 + 1e-12)
+
+
+def dense_column_norms(K: np.ndarray) -> np.ndarray:
+    """Every column's norm ``||K_j||_2`` of a dense ``(n, p)`` matrix, overflow-safe.
+
+    Sums of squares accumulate over contiguous row blocks (C order) or column blocks (F order),
+    so no temporary of the size of ``K`` is made; columns whose squares overflow or underflow
+    are recomputed scaled by their maximum."""
     n, p = K.shape
+    if K.size == 0:
+        return np.zeros(p)
     blocks = [(slice(s, s + 64), slice(None)) for s in range(0, n, 64)] if K.flags.c_contiguous else \
         [(slice(None), slice(s, s + 4096)) for s in range(0, p, 4096)]
     ss = np.zeros(p)
     for r, c in blocks:  # one pass, unscaled: exact unless a square overflows or underflows
         B = K[r, c]
         ss[c] += np.einsum("ij,ij->j", B, B)
-    top = float(ss.max())
-    if math.isfinite(top) and top > 1e-250:  # underflowed squares are < 1e-308: negligible
-        return math.sqrt(top) * (1.0 + 1e-12)
-    mx = np.zeros(p)
-    for r, c in blocks:
-        np.maximum(mx[c], np.abs(K[r, c]).max(axis=0), out=mx[c])
-    safe = np.where(mx > 0, mx, 1.0)
-    ss = np.zeros(p)
-    for r, c in blocks:
-        B = K[r, c] / safe[c]
-        ss[c] += np.einsum("ij,ij->j", B, B)
-    return float((mx * np.sqrt(ss)).max())
+    norms = np.sqrt(ss)
+    # a column is suspect when its sum of squares overflowed or may have lost entries to underflow
+    bad = np.flatnonzero(~np.isfinite(ss) | ((ss < 1e-250) & (ss >= 0)))
+    if bad.size:
+        Kb = K[:, bad]
+        mx = np.abs(Kb).max(axis=0)
+        safe = np.where(mx > 0, mx, 1.0)
+        norms[bad] = mx * np.sqrt(np.einsum("ij,ij->j", Kb / safe, Kb / safe))
+    return norms
 
 
 def check_theta(theta: np.ndarray, n: int) -> np.ndarray:

@@ -359,6 +359,11 @@ class SoftmaxLoss(Loss):
         q = softmax(pred, axis=1)
         return q * (1.0 - q)
 
+    def hessian_diag_lowrank(self, pred, y):
+        """``(A, B)`` with each sample's Hessian in its outputs ``diag(A_i) - B_i B_i^T``: ``A = B = q``."""
+        q = softmax(pred, axis=1)
+        return q, q
+
     def value(self, pred, y):
         return float(np.sum(logsumexp(pred, axis=1)) - np.sum(pred * y))
 
