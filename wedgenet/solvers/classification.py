@@ -38,6 +38,7 @@ import time
 
 import numpy as np
 
+from .._linalg import group_norms, row_norms
 from .errors import SolverError
 from .inner import InnerSolution, lasso_active_set, register_inner
 from .losses import Loss
@@ -61,7 +62,7 @@ def _restricted_gap(loss: Loss, K, y, lam, pred, F, intercept) -> float:
         theta = loss.project_dual(theta, y)
     if K.shape[1]:
         c = K.T @ theta
-        mx = float((np.abs(c) if c.ndim == 1 else np.linalg.norm(c, axis=1)).max())
+        mx = float(group_norms(c).max())
     else:
         mx = 0.0
     scale = 1.0 if mx <= lam else lam / mx
@@ -153,7 +154,7 @@ class ProxNewton:
 
 
 def _group_objective(loss: Loss, pred, y, lam, Z) -> float:
-    return loss.value(pred, y) + lam * float(np.linalg.norm(Z, axis=1).sum())
+    return loss.value(pred, y) + lam * float(row_norms(Z).sum())
 
 
 class GroupProxNewton:
@@ -217,8 +218,8 @@ class GroupProxNewton:
             U, tn, dpred, _ = model_bcd(K, np.ascontiguousarray(G), A, B, Z, t, float(lam), bool(intercept), mtol,
                                         5000)
             dZ, dt = U - Z, tn - t
-            pen = float(np.linalg.norm(Z, axis=1).sum())
-            delta = float(np.sum(G * dpred)) + lam * (float(np.linalg.norm(U, axis=1).sum()) - pen)
+            pen = float(row_norms(Z).sum())
+            delta = float(np.sum(G * dpred)) + lam * (float(row_norms(U).sum()) - pen)
             if not delta < 0.0:  # no descent direction left: optimal to rounding
                 status = "optimal"
                 break
