@@ -12,7 +12,7 @@ Boston (12 features, target medv).  Each is split 75/25 with ``train_test_split(
 Methods on each split (held-out R^2 for regression, accuracy for classification; fit seconds):
 
 * ``wedgenet est``  ``WedgeRegressor()`` / ``WedgeClassifier()`` with default parameters
-                    (standardized, ``lam_ratio=0.1``, the default time limit).
+                    (standardized, ``lam_ratio=0.05``, the default time limit).
 * ``wedgenet CLI``  ``python -m wedgenet fit train.csv --target y`` in a subprocess on a CSV written to a
                     temporary directory (its time includes interpreter start-up), scored by
                     ``python -m wedgenet predict`` on the test CSV.

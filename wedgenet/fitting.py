@@ -524,7 +524,7 @@ def fit(
         The absolute strength.  Give ``lam`` or ``lam_ratio``, not both.
     lam_ratio : float in (0, 1], optional
         The strength relative to :func:`lam_max` (``lam = lam_ratio * lam_max``, computed over
-        the same dictionary); default 0.1 when ``lam`` is not given.  ``lam >= lam_max`` warns:
+        the same dictionary); default 0.05 when ``lam`` is not given.  ``lam >= lam_max`` warns:
         the network is then empty.
     loss : a registered loss name (``wedgenet.solvers.LOSSES``): "squared" (``0.5 ||r||^2``),
         "logistic", "hinge", "squared_hinge", "softmax".
