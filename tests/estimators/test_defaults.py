@@ -42,7 +42,7 @@ def test_default_fit_is_the_library_fit():
     net = wedgenet.fit(X, y, lam_ratio=0.05, standardize=True, time_limit=reg.time_limit)
     assert_allclose(reg.predict(X), net.predict(X), rtol=1e-9, atol=1e-9)
     lm = wedgenet.lam_max(X, y, standardize=True)
-    assert_allclose(reg.network_.lam, 0.1 * float(lm), rtol=1e-9)
+    assert_allclose(reg.network_.lam, 0.05 * float(lm), rtol=1e-9)
     assert 1 <= reg.n_neurons_ < len(y)  # neither empty nor interpolating
 
 
