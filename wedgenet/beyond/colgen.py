@@ -149,15 +149,19 @@ class ColumnGeneration:
         self.n_added[source] += 1
         return True
 
-    def add_seeds(self, W: np.ndarray, b: np.ndarray) -> int:
+    def add_seeds(self, W: np.ndarray, b: np.ndarray, deadline: float | None = None) -> int:
         """Snap the neurons ``(W, b)`` (data units) to their vertices and add them; returns the number added.
 
         Each is snapped to its ``D - 1`` tightest independent rows (the samples nearest its
         breakline and the basis rows of its near-zero weights, as polishing snaps), so it is a
         sample-defined neuron with provenance, whether or not it violates the dual constraint.
+        Snapping stops at ``deadline`` (a ``time.perf_counter()`` value; at D = 55, a few tenths of a
+        second per neuron on a loaded machine).
         """
         added = 0
         for v0 in self.geo.from_data(W, b):
+            if deadline is not None and time.perf_counter() > deadline:
+                break
             rows = self.geo.tight_rows(v0)
             v = self.geo.vertex(rows, sign_ref=v0) if rows is not None else None
             if v is not None and self.add_vertex(rows, v, "seed"):
@@ -177,7 +181,7 @@ class ColumnGeneration:
                                        steps=POLISH_STEPS, lr=POLISH_LR, deadline=deadline,
                                        init=(net.W1, net.b1, net.W2.ravel(), float(np.ravel(net.b2)[0])))
         before = self.upper
-        added = self.add_seeds(W, b)
+        added = self.add_seeds(W, b, deadline)
         self.times["seed"] += time.perf_counter() - t
         if added:
             self.solve()
@@ -326,7 +330,7 @@ def fit_beyond(X, y, *, lam: float, loss: str = "squared", reg: str = "l1", bias
             seeds = _adam_seeds(run, lam, loss, reg, bias, random_state, ADAM_TIME_SHARE * time_limit)
         if seeds is not None:
             ts = time.perf_counter()
-            added = run.add_seeds(*seeds)
+            added = run.add_seeds(*seeds, deadline=ts + ADAM_TIME_SHARE * time_limit)
             run.times["seed"] += time.perf_counter() - ts
             if added:
                 run.solve()
