@@ -36,6 +36,10 @@ MAX_MAGNITUDE = 1e100
 PRICING_RATE = 1.5e9
 #: full pricing passes a certified fit plans for when it estimates its time
 EXPECTED_PASSES = 8
+#: full pricing passes a fit plans for once the pass time is measured (the ``lam_max`` pass and the
+#: remembered pricing's few full passes, benchmarks/bench_stream.py: 3-7 in all); the working set
+#: stops before an iteration would pass ``time_limit`` when more are needed
+MEASURED_PASSES = 3
 #: columns drawn when the candidate set is too large to price in the time limit
 AUTO_COLUMNS = 20_000
 #: a pass estimated beyond this many seconds shows progress even without ``verbose``
@@ -143,11 +147,12 @@ def _sampled_plan(why: str, n: int, total: int, per: int, s: FitSettings, *, sta
     return _Plan(k, True, why, k * n / PRICING_RATE, total, per)
 
 
-def _remeasured(prep: _Prepared, s: FitSettings, pass_seconds: float, left: float, how: str) -> _Prepared:
+def _remeasured(prep: _Prepared, s: FitSettings, pass_seconds: float, left: float, how: str,
+                passes: int = MEASURED_PASSES) -> _Prepared:
     """Re-decide with a measured pricing pass time (``how`` it was measured).
 
     The plan estimated a pass at ``columns * n / PRICING_RATE``; a loaded machine can be many
-    times slower.  When ``EXPECTED_PASSES`` passes at the measured time exceed the ``left``
+    times slower.  When ``passes`` passes at the measured time exceed the ``left``
     seconds of ``time_limit``, the fit samples the candidates instead (and then runs column
     generation, as when the plan sampled), with a :class:`SamplingWarning`.  Only streamed
     dictionaries over every candidate are re-decided: an explicit one already paid its build.
@@ -155,10 +160,10 @@ def _remeasured(prep: _Prepared, s: FitSettings, pass_seconds: float, left: floa
     plan = prep.plan
     if plan.max_columns is not None or not prep.D.streamed or not math.isfinite(s.time_limit):
         return prep
-    if EXPECTED_PASSES * pass_seconds <= left:
+    if passes * pass_seconds <= left:
         return prep
     why = (f"a pricing pass over every candidate {how} {pass_seconds:.3g} s (estimated "
-           f"{plan.pass_seconds:.3g} s): {EXPECTED_PASSES} passes exceed the {max(left, 0.0):.3g} s left of "
+           f"{plan.pass_seconds:.3g} s): {passes} passes exceed the {max(left, 0.0):.3g} s left of "
            f"time_limit={s.time_limit:g} s")
     new = _sampled_plan(why, prep.X.shape[0], plan.n_candidates, plan.per, s, stacklevel=5)
     D = _build_dictionary(prep.X, s, new, _pricer(s))
@@ -596,7 +601,7 @@ def fit_settings(X, y, s: FitSettings) -> WedgeNetwork:
     lam, lm = _resolve_lam(prep, s)
     if lm is not None and was_streamed_full:  # lam_max took one full pricing pass: re-decide with its time
         now = time.perf_counter()
-        prep = _remeasured(prep, s, now - t_pass, s.time_limit - (now - t0), "took")
+        prep = _remeasured(prep, s, now - t_pass, s.time_limit - (now - t0), "took", MEASURED_PASSES - 1)
     if _use_column_generation(prep, s):
         left = s.time_limit - (time.perf_counter() - t0)
         seconds = max(5.0, min(left, DEFAULT_TIME_LIMIT if not math.isfinite(left) else left))
