@@ -608,7 +608,7 @@ def run_fit(args, out=None) -> int:
     return 0
 
 
-LAM_RATIO_DEFAULT = 0.1
+LAM_RATIO_DEFAULT = 0.05  # wedgenet.settings.DEFAULT_LAM_RATIO
 
 
 def _check_fit_options(args) -> None:
@@ -702,7 +702,7 @@ def _configure_fit(p: argparse.ArgumentParser) -> None:
                    "softmax for more; labels may be any values")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--lam-ratio", type=float, default=LAM_RATIO_DEFAULT,
-                   help="strength relative to lam_max, the smallest lam with no neurons (default 0.1)")
+                   help="strength relative to lam_max, the smallest lam with no neurons (default 0.05)")
     g.add_argument("--lam", type=float, default=None, help="absolute strength (in standardized units unless "
                    "--no-standardize), instead of --lam-ratio")
     p.add_argument("--cv", type=_positive_int, default=None, metavar="K",

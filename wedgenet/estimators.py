@@ -12,7 +12,7 @@ cross-validation on a warm-started path, like :class:`~sklearn.linear_model.Lass
 Defaults that work on data of any scale and dimension: the features (and a regression target)
 are standardized before the fit and the network is returned in the original units
 (``standardize=True``); the strength is relative, ``lam = lam_ratio * lam_max`` with
-``lam_max`` the smallest ``lam`` giving no neurons (``lam_ratio=0.1``); and a ``time_limit`` per
+``lam_max`` the smallest ``lam`` giving no neurons (``lam_ratio=0.05``); and a ``time_limit`` per
 pass makes the fit sample the candidate neurons instead of pricing all of them when that would
 take longer (the certificate's scope then says ``"sampled"``).
 
@@ -34,6 +34,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import fitting as _fitting
+from .settings import DEFAULT_LAM_RATIO
 from .solvers.losses import LOSSES, get_loss
 
 __all__ = ["WedgeRegressor", "WedgeClassifier", "WedgeRegressorCV", "WedgeClassifierCV", "cv_lam_ratio_scores",
@@ -56,7 +57,7 @@ _STRENGTH_PARAMS = """\
         over samples; the network penalty is ``(lam/2) * sum_j (||w_j||_p^2 + a_j^2)``
         (docs/conventions.md, "The objective").  With ``standardize=True`` it applies in the
         standardized units.
-    lam_ratio : float in (0, 1], default=0.1
+    lam_ratio : float in (0, 1], default=0.05
         Strength relative to ``lam_max`` (:func:`wedgenet.lam_max`, the smallest ``lam`` whose
         network is empty): ``lam = lam_ratio * lam_max``.  Used when ``lam`` is None.  Scale-free,
         so the default suits any data; tune it with ``GridSearchCV`` or the ``...CV`` estimators.
@@ -149,7 +150,7 @@ class _WedgeBase(BaseEstimator):
         self,
         lam=None,
         *,
-        lam_ratio=0.1,
+        lam_ratio=DEFAULT_LAM_RATIO,
         standardize=True,
         time_limit=DEFAULT_TIME_LIMIT,
         reg="l1",
@@ -314,7 +315,7 @@ class WedgeClassifier(ClassifierMixin, _WedgeBase):
         self,
         lam=None,
         *,
-        lam_ratio=0.1,
+        lam_ratio=DEFAULT_LAM_RATIO,
         loss="auto",
         standardize=True,
         time_limit=DEFAULT_TIME_LIMIT,

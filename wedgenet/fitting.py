@@ -23,6 +23,7 @@ from .dictionaries.streaming import prefer_streamed, streamed_dictionary
 from .network import WedgeNetwork
 from .settings import DEFAULT_TIME_LIMIT, FitSettings
 from .solvers import LassoProblem, get_backend, get_loss
+from .solvers.backends import WorkingSet
 from .solvers.certificate import Certificate, dual_certificate
 from .standardize import Standardization
 
@@ -35,6 +36,10 @@ MAX_MAGNITUDE = 1e100
 PRICING_RATE = 1.5e9
 #: full pricing passes a certified fit plans for when it estimates its time
 EXPECTED_PASSES = 8
+#: full pricing passes a fit plans for once the pass time is measured (the ``lam_max`` pass and the
+#: remembered pricing's few full passes, benchmarks/bench_stream.py: 3-7 in all); the working set
+#: stops before an iteration would pass ``time_limit`` when more are needed
+MEASURED_PASSES = 3
 #: columns drawn when the candidate set is too large to price in the time limit
 AUTO_COLUMNS = 20_000
 #: a pass estimated beyond this many seconds shows progress even without ``verbose``
@@ -130,11 +135,50 @@ def _plan_candidates(Xa: np.ndarray, s: FitSettings) -> _Plan:
                f"beyond time_limit={s.time_limit:g} s")
     else:
         return _Plan(None, False, "every candidate", pass_s, total, per)
+    return _sampled_plan(why, n, total, per, s, stacklevel=5)
+
+
+def _sampled_plan(why: str, n: int, total: int, per: int, s: FitSettings, *, stacklevel: int) -> _Plan:
+    """Sample ``AUTO_COLUMNS`` columns (fewer when the memory budget says so), with a :class:`SamplingWarning`."""
     budget = s.memory_budget or default_memory_budget()
     k = int(max(2 * per, min(AUTO_COLUMNS, budget / (4 * 8 * max(n, 1)))))
     warnings.warn(f"{why}; sampling {k:,} columns (set max_columns= to choose, or raise time_limit=). "
-                  "The certificate then covers the sampled dictionary only.", SamplingWarning, stacklevel=4)
+                  "The certificate then covers the sampled dictionary only.", SamplingWarning, stacklevel=stacklevel)
     return _Plan(k, True, why, k * n / PRICING_RATE, total, per)
+
+
+def _remeasured(prep: _Prepared, s: FitSettings, pass_seconds: float, left: float, how: str,
+                passes: int = MEASURED_PASSES) -> _Prepared:
+    """Re-decide with a measured pricing pass time (``how`` it was measured).
+
+    The plan estimated a pass at ``columns * n / PRICING_RATE``; a loaded machine can be many
+    times slower.  When ``passes`` passes at the measured time exceed the ``left``
+    seconds of ``time_limit``, the fit samples the candidates instead (and then runs column
+    generation, as when the plan sampled), with a :class:`SamplingWarning`.  Only streamed
+    dictionaries over every candidate are re-decided: an explicit one already paid its build.
+    """
+    plan = prep.plan
+    if plan.max_columns is not None or not prep.D.streamed or not math.isfinite(s.time_limit):
+        return prep
+    if passes * pass_seconds <= left:
+        return prep
+    why = (f"a pricing pass over every candidate {how} {pass_seconds:.3g} s (estimated "
+           f"{plan.pass_seconds:.3g} s): {passes} passes exceed the {max(left, 0.0):.3g} s left of "
+           f"time_limit={s.time_limit:g} s")
+    new = _sampled_plan(why, prep.X.shape[0], plan.n_candidates, plan.per, s, stacklevel=5)
+    D = _build_dictionary(prep.X, s, new, _pricer(s))
+    return dataclasses.replace(prep, D=D, plan=new)
+
+
+def _calibrated(prep: _Prepared, s: FitSettings, t0: float) -> _Prepared:
+    """Measure the local pricing throughput on the first chunk of a streamed dictionary over every
+    candidate, before any full pass, and re-decide (:func:`_remeasured`)."""
+    D = prep.D
+    if prep.plan.max_columns is not None or not D.streamed or D.pricer.name != "local" or \
+            not math.isfinite(s.time_limit):
+        return prep
+    sec = D.pass_seconds(s.loss.zero_dual(prep.y, D.fit_intercept))
+    return _remeasured(prep, s, sec, s.time_limit - (time.perf_counter() - t0), "measured on its first chunk at")
 
 
 def _build_dictionary(Xa: np.ndarray, s: FitSettings, plan: _Plan, pricer):
@@ -485,7 +529,7 @@ def fit(
         The absolute strength.  Give ``lam`` or ``lam_ratio``, not both.
     lam_ratio : float in (0, 1], optional
         The strength relative to :func:`lam_max` (``lam = lam_ratio * lam_max``, computed over
-        the same dictionary); default 0.1 when ``lam`` is not given.  ``lam >= lam_max`` warns:
+        the same dictionary); default 0.05 when ``lam`` is not given.  ``lam >= lam_max`` warns:
         the network is then empty.
     loss : a registered loss name (``wedgenet.solvers.LOSSES``): "squared" (``0.5 ||r||^2``),
         "logistic", "hinge", "squared_hinge", "softmax".
@@ -551,7 +595,13 @@ def fit_settings(X, y, s: FitSettings) -> WedgeNetwork:
     t0 = time.perf_counter()
     prep = _prepare(X, y, s)
     _check_solver_for(prep.D, s.solver)
+    prep = _calibrated(prep, s, t0)
+    t_pass = time.perf_counter()
+    was_streamed_full = prep.D.streamed and prep.plan.max_columns is None
     lam, lm = _resolve_lam(prep, s)
+    if lm is not None and was_streamed_full:  # lam_max took one full pricing pass: re-decide with its time
+        now = time.perf_counter()
+        prep = _remeasured(prep, s, now - t_pass, s.time_limit - (now - t0), "took", MEASURED_PASSES - 1)
     if _use_column_generation(prep, s):
         left = s.time_limit - (time.perf_counter() - t0)
         seconds = max(5.0, min(left, DEFAULT_TIME_LIMIT if not math.isfinite(left) else left))
@@ -559,8 +609,10 @@ def fit_settings(X, y, s: FitSettings) -> WedgeNetwork:
     else:
         problem = LassoProblem(prep.D, prep.y, lam, s.loss, prep.D.fit_intercept)
         solver_be = get_backend(s.solver, problem)
+        extra = {"deadline": t0 + s.time_limit} if isinstance(solver_be, WorkingSet) and math.isfinite(
+            s.time_limit) else {}
         res = _solve(solver_be, problem, prep.D, tol=s.tol, max_iter=s.max_iter, verbose=s.verbose, lam=lam,
-                     loss=s.loss.name)
+                     loss=s.loss.name, **extra)
         net = _network(prep, problem, res, s, lam, s.certify_all, lm)
     if s.bound_time is not None:
         net.bound(X, y, time_limit=s.bound_time, verbose=s.verbose)

@@ -97,14 +97,14 @@ def test_fit_regression_defaults_and_report(diabetes_csv, tmp_path, capsys):
     assert "read 30 rows x 3 features" in text and "features: age, bmi, bp (excluded: id)" in text
     net = wedgenet.load(out)
     # the CLI fit is the library fit with the documented defaults
-    ref = wedgenet.fit(X, y, lam_ratio=0.1, standardize=True, time_limit=DEFAULT_TIME_LIMIT,
+    ref = wedgenet.fit(X, y, lam_ratio=0.05, standardize=True, time_limit=DEFAULT_TIME_LIMIT,
                        feature_names=list(FEATURES), random_state=0)
     np.testing.assert_allclose(net.predict(X), ref.predict(X), rtol=1e-8, atol=1e-8)
     assert json.loads(net.info["features"]) == list(FEATURES) and net.info["target"] == "progression"
     # the one-screen report
     report = text[text.index("wedgenet fit report"):]
     assert "task         regression, squared loss" in report
-    assert "lam_ratio=0.1 (default)" in report and "standardized units" in report
+    assert "lam_ratio=0.05 (default)" in report and "standardized units" in report
     r2 = 1 - np.sum((y - net.predict(X)) ** 2) / np.sum((y - y.mean()) ** 2)
     assert f"R^2 {r2:.4f}" in report and "on 30 rows" in report
     assert f"certificate  {net.certificate.verdict()}" in report

@@ -31,7 +31,7 @@ def _ridge_data(n=40, seed=0):
 def test_defaults_are_relative_and_standardized():
     est = WedgeRegressor()
     p = est.get_params()
-    assert p["lam"] is None and p["lam_ratio"] == 0.1 and p["standardize"] is True
+    assert p["lam"] is None and p["lam_ratio"] == 0.05 and p["standardize"] is True
     assert p["time_limit"] is not None and 0 < p["time_limit"] <= 60
     assert p["pricing"] == "local" and p["backend"] is None
 
@@ -39,10 +39,10 @@ def test_defaults_are_relative_and_standardized():
 def test_default_fit_is_the_library_fit():
     X, y = _ridge_data()
     reg = WedgeRegressor().fit(X, y)
-    net = wedgenet.fit(X, y, lam_ratio=0.1, standardize=True, time_limit=reg.time_limit)
+    net = wedgenet.fit(X, y, lam_ratio=0.05, standardize=True, time_limit=reg.time_limit)
     assert_allclose(reg.predict(X), net.predict(X), rtol=1e-9, atol=1e-9)
     lm = wedgenet.lam_max(X, y, standardize=True)
-    assert_allclose(reg.network_.lam, 0.1 * float(lm), rtol=1e-9)
+    assert_allclose(reg.network_.lam, 0.05 * float(lm), rtol=1e-9)
     assert 1 <= reg.n_neurons_ < len(y)  # neither empty nor interpolating
 
 

@@ -26,7 +26,7 @@ from wedgenet import WedgeClassifier, WedgeRegressor
 from wedgenet.datasets import make_spiral, make_xor
 
 # Instances for scikit-learn's estimator checks.  WedgeRegressor() and WedgeClassifier() are
-# checked with their defaults (standardized, lam_ratio=0.1, the default time limit, which samples
+# checked with their defaults (standardized, lam_ratio=0.05, the default time limit, which samples
 # 20,000 candidate columns on the checks' 10-feature data sets): measured at 6.1 s and 16.9 s of
 # CPU time (56 s and 161 s of wall time on a 2-core machine at load 14).  The binary-only hinge and
 # the softmax variants sample 500 columns reproducibly (max_columns, random_state: user options).

@@ -227,3 +227,62 @@ def test_zero_features_are_dropped_exactly_and_restored_in_the_network():
 
     for ra, rb in zip(a.provenance, b.provenance, strict=True):
         assert re.sub(r"\be(\d)\b", lambda m: ren[m[0]], ra["expression"]) == rb["expression"]
+
+
+def test_working_set_stops_at_its_deadline_with_a_valid_certificate():
+    """A deadline already passed: one outer iteration, then the last certified state (a valid bracket
+    of the optimum), with a warning that names the time limit."""
+    import time
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from wedgenet.solvers import LassoProblem, WorkingSet, get_loss
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(40, 2))
+    y = np.sin(3 * X[:, 0]) + X[:, 1] ** 2
+    D = wn.dictionary(X, bias=True)
+    problem = LassoProblem(D, y, 0.01, get_loss("squared"), D.fit_intercept)
+    full = WorkingSet(initial=2, grow=2).solve(problem, tol=1e-9)
+    assert full.converged and full.n_iter > 1
+    with pytest.warns(ConvergenceWarning, match="time limit"):
+        cut = WorkingSet(initial=2, grow=2).solve(problem, tol=1e-9, deadline=time.perf_counter())
+    assert cut.n_iter == 1 and not cut.converged
+    opt = full.certificate.primal
+    assert cut.certificate.primal >= opt * (1 - 1e-9)
+    assert cut.certificate.dual <= opt * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("measured,sampled", [(1e6, True), (0.0, False)])
+def test_the_pass_time_measured_on_the_first_chunk_decides_sampling(monkeypatch, measured, sampled):
+    """The plan's constant-rate estimate says every candidate fits; the measured pass time decides."""
+    from wedgenet.dictionaries.streaming import StreamedDictionary
+
+    monkeypatch.setattr(StreamedDictionary, "pass_seconds", lambda self, theta: measured)
+    monkeypatch.setattr(wn.fitting, "AUTO_COLUMNS", 100)  # fewer than the candidates, so a sample is one
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(30, 2))
+    y = X[:, 0] - X[:, 1] ** 2
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        net = wn.fit(X, y, lam_ratio=0.1, dictionary_mode="streamed", time_limit=100, column_generation=False,
+                     random_state=0)
+    msgs = [str(w.message) for w in rec if issubclass(w.category, SamplingWarning)]
+    if sampled:
+        assert len(msgs) == 1 and "measured on its first chunk at 1e+06 s" in msgs[0]
+        assert net.certificate.scope == "sampled"
+        assert "measured" in net.info["sampling_reason"]
+    else:
+        assert msgs == [] and net.certificate.scope == "all_candidates"
+
+
+def test_pass_seconds_extrapolates_the_first_chunk():
+    from wedgenet.dictionaries.streaming import streamed_dictionary
+
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(30, 2))
+    D = streamed_dictionary(X, bias=True, chunk_size=50)
+    theta = rng.normal(size=30)
+    sec = D.pass_seconds(theta)
+    assert np.isfinite(sec) and sec > 0
+    assert D.n_passes == 0  # a measurement, not a pass

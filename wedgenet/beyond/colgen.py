@@ -7,8 +7,9 @@ The loop (``fit_beyond``):
 2. Solve the restricted Lasso ``L(K z + 1 t, y) + lam ||z||_1`` over the set with the project's
    working-set back-end (warm-started); its dual point is ``theta = -grad L`` projected onto
    ``1^T theta = 0`` (docs/conventions.md, "Certificates").
-3. *Heuristic pricing* (:mod:`~wedgenet.beyond.local_search`): from the best-scoring columns
-   (and, in the first round, the snapped neurons of ``seed_network``, e.g. a short Adam run),
+   The neurons of ``seed_network`` (default: a short Adam run on the same objective), each
+   snapped to its vertex, join the set after the first restricted solve.
+3. *Heuristic pricing* (:mod:`~wedgenet.beyond.local_search`): from the best-scoring columns,
    climb to adjacent vertices of the arrangement while ``|K_j^T theta| / lam`` increases; every
    local maximum above 1 joins the set; back to 2 while a round lowers the objective by more
    than ``LOCAL_GAIN_RTOL`` (before the first bound, ``max(0.3 time_limit, first slice)`` is kept
@@ -46,6 +47,16 @@ __all__ = ["fit_beyond", "ColumnGeneration"]
 #: the local search alone continues while a round lowers the objective by more than this (relative);
 #: otherwise (or once only the time kept for the first bound is left) the pricing MILP runs
 LOCAL_GAIN_RTOL = 1e-4
+#: the ``seed_network="adam"`` run: width, planned steps, and the share of ``time_limit`` it may take
+ADAM_WIDTH = 64
+ADAM_STEPS = 2000
+#: at most this many Adam runs (different initialisations), as many as fit in the time share
+ADAM_RUNS = 4
+#: Adam from the restricted network, snapped again: rounds, steps and step size
+POLISH_ROUNDS = 8
+POLISH_STEPS = 500
+POLISH_LR = 1e-3
+ADAM_TIME_SHARE = 0.2
 
 
 def _seed_neurons(seed_network) -> tuple[np.ndarray, np.ndarray] | None:
@@ -64,6 +75,29 @@ def _seed_neurons(seed_network) -> tuple[np.ndarray, np.ndarray] | None:
     return W, b
 
 
+def _adam_seeds(run, lam, loss, reg, bias, random_state, seconds: float) -> tuple[np.ndarray, np.ndarray]:
+    """The first-layer neurons of up to ``ADAM_RUNS`` Adam runs (different inits) within ``seconds``."""
+    from .adam import adam_network
+
+    ts = time.perf_counter()
+    end = ts + seconds
+    rs = random_state if isinstance(random_state, int) and not isinstance(random_state, bool) else 0
+    Ws, bs, objs = [], [], []
+    for k in range(ADAM_RUNS):
+        t = time.perf_counter()
+        if k and end - t < (t - ts) / k:  # another run would not finish in time
+            break
+        W, b, _, _, obj = adam_network(run.X, run.y, lam=lam, loss=loss, reg=reg, bias=bias, width=ADAM_WIDTH,
+                                       steps=ADAM_STEPS, random_state=rs + k, deadline=end)
+        Ws.append(W)
+        bs.append(b)
+        objs.append(obj)
+    run.times["seed"] += time.perf_counter() - ts
+    run.log(f"{len(objs)} Adam seed runs (width {ADAM_WIDTH}): best objective {min(objs):.10g} in "
+            f"{time.perf_counter() - ts:.1f}s")
+    return np.vstack(Ws), np.concatenate(bs)
+
+
 class ColumnGeneration:
     """The state of one run: the column set, the restricted solution, the best bound and the time split."""
 
@@ -79,9 +113,9 @@ class ColumnGeneration:
         self.v_upper = np.inf
         self.v_found = 0.0
         self.optimal = False
-        self.times = {"restricted": 0.0, "local_search": 0.0, "milp": 0.0}
+        self.times = {"seed": 0.0, "restricted": 0.0, "local_search": 0.0, "milp": 0.0}
         self.history: list[tuple[float, float, float]] = []
-        self.n_added = {"local_search": 0, "milp": 0}
+        self.n_added = {"seed": 0, "local_search": 0, "milp": 0}
         self.t0 = time.perf_counter()
 
     def log(self, msg: str) -> None:
@@ -115,15 +149,53 @@ class ColumnGeneration:
         self.n_added[source] += 1
         return True
 
-    def heuristic(self, seeds, max_starts: int, deadline: float) -> int:
-        """Local search from the best columns (and seeds); returns the number of columns added."""
+    def add_seeds(self, W: np.ndarray, b: np.ndarray, deadline: float | None = None) -> int:
+        """Snap the neurons ``(W, b)`` (data units) to their vertices and add them; returns the number added.
+
+        Each is snapped to its ``D - 1`` tightest independent rows (the samples nearest its
+        breakline and the basis rows of its near-zero weights, as polishing snaps), so it is a
+        sample-defined neuron with provenance, whether or not it violates the dual constraint.
+        Snapping stops at ``deadline`` (a ``time.perf_counter()`` value; at D = 55, a few tenths of a
+        second per neuron on a loaded machine).
+        """
+        added = 0
+        for v0 in self.geo.from_data(W, b):
+            if deadline is not None and time.perf_counter() > deadline:
+                break
+            rows = self.geo.tight_rows(v0)
+            v = self.geo.vertex(rows, sign_ref=v0) if rows is not None else None
+            if v is not None and self.add_vertex(rows, v, "seed"):
+                added += 1
+        return added
+
+    def polish_seeds(self, deadline: float) -> bool:
+        """Adam from the restricted network (its neurons as they are), snapped again and added; True
+        when the objective decreased."""
+        from .adam import adam_network
+
+        t = time.perf_counter()
+        if t >= deadline or self.res.support.size == 0:
+            return False
+        net = WedgeNetwork.from_solution(self.cs, self.res, lam=self.lam, loss=self.loss.name)
+        W, b, _, _, obj = adam_network(self.X, self.y, lam=self.lam, loss=self.loss.name, reg=self.reg, bias=self.bias,
+                                       steps=POLISH_STEPS, lr=POLISH_LR, deadline=deadline,
+                                       init=(net.W1, net.b1, net.W2.ravel(), float(np.ravel(net.b2)[0])))
+        before = self.upper
+        added = self.add_seeds(W, b, deadline)
+        self.times["seed"] += time.perf_counter() - t
+        if added:
+            self.solve()
+        self.log(f"Adam from the restricted network: objective {obj:.10g}; {added} snapped neurons added; "
+                 f"objective {self.upper:.10g}, {self.res.support.size} neurons")
+        return self.upper < before * (1 - LOCAL_GAIN_RTOL)
+
+    def heuristic(self, max_starts: int, deadline: float) -> int:
+        """Local search from the best columns; returns the number of columns added."""
         t = time.perf_counter()
         theta = self.res.theta
         sc = self.cs.scores(theta)
         top = np.argsort(-sc)[:max_starts]
         V0 = self.geo.from_data(self.cs.weights[top], self.cs.biases[top])
-        if seeds is not None:
-            V0 = np.vstack([self.geo.from_data(*seeds), V0])
         found = best_vertices(self.geo, V0, theta, max_starts=V0.shape[0], deadline=deadline)
         added = 0
         for rows, v, score in found:
@@ -177,8 +249,10 @@ class ColumnGeneration:
         net.info.update(b.as_info())
         net.info.update({
             "certificate_scope": "bounded" if np.isfinite(self.v_upper) else "sampled candidates",
+            "n_columns_added_seed": int(self.n_added["seed"]),
             "n_columns_added_local_search": int(self.n_added["local_search"]),
             "n_columns_added_milp": int(self.n_added["milp"]),
+            "seconds_seed": float(self.times["seed"]),
             "seconds_restricted": float(self.times["restricted"]),
             "seconds_local_search": float(self.times["local_search"]),
             "seconds_milp": float(self.times["milp"]),
@@ -188,7 +262,7 @@ class ColumnGeneration:
 
 def fit_beyond(X, y, *, lam: float, loss: str = "squared", reg: str = "l1", bias: bool = True,
                max_columns: int = 20000, time_limit: float = 300.0, tol: float = 1e-4, random_state=None,
-               verbose: bool = False, seed_network=None, milp_slice: float | None = None,
+               verbose: bool = False, seed_network="adam", milp_slice: float | None = None,
                max_starts: int = 16) -> WedgeNetwork:
     """Train a two-layer ReLU network by column generation over every neuron, with a certified bound.
 
@@ -196,9 +270,12 @@ def fit_beyond(X, y, *, lam: float, loss: str = "squared", reg: str = "l1", bias
     network's objective and the certified lower bound on the global optimum; ``time_limit``
     (seconds) ends the run otherwise.  ``milp_slice`` is the first pricing MILP's time limit
     (default ``min(60, max(5, time_limit / 5))``, doubled after each round that adds nothing).
-    ``seed_network`` (a network with ``W1, b1``, a tuple ``(W1, b1)``, or ``"adam"`` for a short
-    PyTorch Adam run, :func:`wedgenet.beyond.adam.adam_network`): its neurons, snapped to vertices,
-    start the first local search.
+    ``seed_network`` (default ``"adam"``: a short numpy Adam run on the same objective,
+    :func:`wedgenet.beyond.adam.adam_network`, width ``ADAM_WIDTH``, at most ``ADAM_TIME_SHARE``
+    of ``time_limit``; or a network with ``W1, b1``; or a tuple ``(W1, b1)``; ``None``: no seed):
+    its neurons, each snapped to its vertex (the samples nearest its breakline), join the sampled
+    set before the first local search, so the result is never worse than the seed's snapped
+    neurons refitted and every neuron stays sample-defined.
 
     Returns a :class:`~wedgenet.WedgeNetwork` whose neurons carry their defining samples (the
     tight rows of their vertex); ``net.info`` holds the bound as flat ``bound_*`` entries
@@ -231,42 +308,45 @@ def fit_beyond(X, y, *, lam: float, loss: str = "squared", reg: str = "l1", bias
         raise ValueError("y must be 1-D (scalar output) for fit_beyond")
     if loss != "squared" and bias and np.unique(yy).size < 2:
         raise ValueError(f"y must contain both labels for loss={loss!r} with an intercept")
-    if isinstance(seed_network, str):
-        if seed_network != "adam":
-            raise ValueError(f"seed_network must be a network, a tuple (W1, b1) or 'adam'; got {seed_network!r}")
-        if loss not in ("squared", "logistic"):
-            raise ValueError(f"seed_network='adam' supports loss 'squared' or 'logistic'; got {loss!r}")
-        from .adam import adam_network
-
-        rs = random_state if isinstance(random_state, int) and not isinstance(random_state, bool) else 0
-        W_a, b_a, _, _, obj_a = adam_network(Xa, encode_targets(loss, y, n), lam=lam, loss=loss, reg=reg, bias=bias,
-                                             steps=1000, random_state=rs)
-        if verbose:
-            print(f"[beyond] Adam seed (width 64, 1000 steps): objective {obj_a:.10g}")
-        seed_network = (W_a, b_a)
-    seeds = _seed_neurons(seed_network)
+    adam = isinstance(seed_network, str)
+    if adam and seed_network != "adam":
+        raise ValueError(f"seed_network must be a network, a tuple (W1, b1), 'adam' or None; got {seed_network!r}")
+    seeds = None if adam else _seed_neurons(seed_network)
     if seeds is not None and seeds[0].shape[1] != d:
         raise ValueError(f"seed_network has {seeds[0].shape[1]} inputs; X has {d} features")
     loss_obj = get_loss(loss)
     t0 = time.perf_counter()
+    deadline = t0 + time_limit
     D = dictionary(Xa, reg=reg, bias=bias, max_columns=max_columns, random_state=random_state)
     theorem = get_family(reg, bias, 2).theorem(d)
     run = ColumnGeneration(Xa, yy, lam, loss_obj, reg, bias, D, tol=tol, verbose=verbose, theorem=theorem)
     run.t0 = t0
     run.log(f"sampled dictionary: {D.n_columns:,} columns; time limit {time_limit:.0f}s")
-    deadline = t0 + time_limit
     milp_time = slice0
     try:
         run.solve()
         run.log(f"restricted solve: objective {run.upper:.10g}, {run.res.support.size} neurons")
-        first = True
+        if adam:
+            seeds = _adam_seeds(run, lam, loss, reg, bias, random_state, ADAM_TIME_SHARE * time_limit)
+        if seeds is not None:
+            ts = time.perf_counter()
+            added = run.add_seeds(*seeds, deadline=ts + ADAM_TIME_SHARE * time_limit)
+            run.times["seed"] += time.perf_counter() - ts
+            if added:
+                run.solve()
+            run.log(f"{added} snapped seed neurons added; objective {run.upper:.10g}, "
+                    f"{run.res.support.size} neurons")
+            if adam:
+                polish_end = time.perf_counter() + ADAM_TIME_SHARE * time_limit
+                for _ in range(POLISH_ROUNDS):
+                    if not run.polish_seeds(polish_end):
+                        break
         reserve = max(0.3 * time_limit, slice0)  # kept for the pricing MILP until the first bound
         while time.perf_counter() < deadline:
             ls_deadline = deadline - (0.0 if run.history else reserve)
             if time.perf_counter() < ls_deadline:
                 before = run.upper
-                added = run.heuristic(seeds if first else None, max_starts, ls_deadline)
-                first = False
+                added = run.heuristic(max_starts, ls_deadline)
                 if added:
                     run.solve()
                     run.log(f"local search added {added} columns; objective {run.upper:.10g}, "

@@ -482,6 +482,26 @@ class StreamedDictionary(WedgeDictionary):
             return ScanResult(np.zeros(0, np.int64), np.zeros(0), 0.0, 0, True)
         return self.pricer.scan(self.spec, th, int(k), float(threshold), self.chunk_size, verbose=self.verbose)
 
+    def pass_seconds(self, theta) -> float:
+        """Seconds of one full local pricing pass at the throughput measured now.
+
+        Prices the first chunk of candidates twice (the faster time counts, so a first call's
+        dispatch overhead does not) and extrapolates ``time * n_positions / chunk`` (every chunk
+        prices the same number of candidates with the same kernel).  Scores are discarded.
+        """
+        import time
+
+        th, _ = _as_theta(theta)
+        m = min(self.chunk_size, self.n_positions)
+        if m == 0:
+            return 0.0
+        best = math.inf
+        for _ in range(2):
+            t = time.perf_counter()
+            scan_range(self.spec, th, 0, m, 0, math.inf, self.chunk_size)
+            best = min(best, time.perf_counter() - t)
+        return best * self.n_positions / m
+
     @property
     def n_positions(self) -> int:
         return self.spec.n_positions

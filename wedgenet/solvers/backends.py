@@ -82,14 +82,17 @@ def _scale_advice(history: list | None = None) -> str:
             "the smallest lam whose optimum is the zero network")
 
 
-def _warn_if_not_converged(res: SolverResult, tol: float, stalled: str | None = None) -> None:
+def _warn_if_not_converged(res: SolverResult, tol: float, stalled: str | None = None, *,
+                           timed_out: bool = False) -> None:
     """``ConvergenceWarning`` for an uncertified result; ``stalled`` says why the solve stopped early
-    (otherwise it ran out of iterations)."""
+    (otherwise it ran out of iterations); ``timed_out``: the time limit stopped it (no scale advice)."""
     if not res.converged:
         from sklearn.exceptions import ConvergenceWarning  # lazy: scikit-learn costs ~1 s to import
 
         if stalled is None:
             advice = "raise max_iter or loosen tol"
+        elif timed_out:
+            advice = stalled
         else:
             advice = f"{stalled}; {_scale_advice(res.history)}"
         warnings.warn(
@@ -201,14 +204,20 @@ class WorkingSet(Backend):
         return WorkingSet(self.initial, self.grow, self.blas_threads, self.remember, self.survivor_bytes,
                           self.hot_bytes)
 
-    def solve(self, problem, *, tol=1e-6, max_iter=100, verbose=False, inner=None, warm_start=None):
-        """Column generation; ``warm_start`` (a previous result) seeds the working set."""
+    def solve(self, problem, *, tol=1e-6, max_iter=100, verbose=False, inner=None, warm_start=None,
+              deadline: float | None = None):
+        """Column generation; ``warm_start`` (a previous result) seeds the working set.
+
+        ``deadline`` (a ``time.perf_counter()`` value): no outer iteration starts when the last
+        one, measured (restricted solve and pricing pass), would end after it; the result is then
+        the last certified state, with a ``ConvergenceWarning`` saying so.
+        """
         self.best = None
         self.n_full_passes = 0
         self.pass_equivalents = 0.0
         with blas_threads(self.blas_threads):
             return self._solve(problem, tol=tol, max_iter=max_iter, verbose=verbose, inner=inner,
-                               warm_start=warm_start)
+                               warm_start=warm_start, deadline=deadline)
 
     def _memory(self, problem) -> PricingMemory | None:
         src = problem.columns
@@ -239,7 +248,7 @@ class WorkingSet(Backend):
             return m, add, S, bound
         return mem.max_score(S, bound), add, S, bound
 
-    def _solve(self, problem, *, tol, max_iter, verbose, inner, warm_start):
+    def _solve(self, problem, *, tol, max_iter, verbose, inner, warm_start, deadline=None):
         inner = inner or inner_solver_for(problem.loss, problem.group)
         p = problem.columns.n_columns
         y = problem.y
@@ -284,7 +293,16 @@ class WorkingSet(Backend):
         precise: dict = {}
         stalled = None
         n_done = 0
+        timed_out = False
+        t_iter = time.perf_counter()
         for it in range(1, max_iter + 1):
+            now = time.perf_counter()
+            if deadline is not None and n_done and now + (now - t_iter) > deadline:
+                stalled = (f"stopped after {n_done} iterations: another one ({now - t_iter:.3g} s measured) would "
+                           f"pass the time limit; raise time_limit=")
+                timed_out = True
+                break
+            t_iter = now
             Kws = problem.columns.columns(ws)
             try:
                 sol = inner.solve(Kws, y, lam, problem.loss, problem.intercept,
@@ -344,7 +362,7 @@ class WorkingSet(Backend):
         self.pass_equivalents = self.n_full_passes + (mem.priced_columns / max(p, 1) if mem is not None else 0.0)
         res = SolverResult(support, coef_s, icpt, cert, cert.relative_gap <= tol, n_done, self.name, theta, history,
                            self.n_full_passes)
-        _warn_if_not_converged(res, tol, stalled)
+        _warn_if_not_converged(res, tol, stalled, timed_out=timed_out)
         return res
 
 
