@@ -49,8 +49,8 @@ def test_lam_and_lam_ratio_are_exclusive_and_validated():
             wn.fit(X, y, lam_ratio=bad)
     with pytest.raises(ValueError, match="lam"):
         wn.fit(X, y, lam=5e-324)
-    net = wn.fit(X, y)  # default: lam_ratio 0.1
-    assert net.info["lam_ratio"] == pytest.approx(0.1)
+    net = wn.fit(X, y)  # default: lam_ratio 0.05
+    assert net.info["lam_ratio"] == pytest.approx(0.05)
 
 
 def test_fit_path_default_grid_is_geometric_from_lam_max():
