@@ -57,7 +57,9 @@ def test_liblinear_fallback_respects_its_time_limit():
         SklearnLiblinear().solve(K, y, 1e-6, get_loss("logistic"), True, max_iter=10**7, time_limit=0.5)
     except SolverError as exc:
         assert "time limit" in str(exc)
-    assert time.perf_counter() - t < 5.0
+    # a hang guard, not a speed test: unguarded, this solve runs for minutes (issue 17 measured
+    # 170 s); the bound is loose so that a loaded CI machine cannot fail it
+    assert time.perf_counter() - t < 30.0
 
 
 def test_liblinear_fallback_answers_ctrl_c_within_a_second():
@@ -73,8 +75,9 @@ def test_liblinear_fallback_answers_ctrl_c_within_a_second():
             time.sleep(5)  # liblinear finished before the interrupt: the interrupt lands here
     finally:
         timer.cancel()
-    # the caller polls every 0.1 s; generous bound for a loaded machine (liblinear itself runs far longer)
-    assert time.perf_counter() - t < 5.0
+    # the caller polls every 0.1 s; a hang guard with a bound loose enough for a loaded machine
+    # (liblinear itself runs until its 60 s time limit)
+    assert time.perf_counter() - t < 30.0
 
 
 def test_one_label_logistic_without_intercept_is_solved_not_rejected():
@@ -182,3 +185,18 @@ def test_solver_error_message_has_no_bogus_lam_ratio():
 
     assert "lam / lam_max" not in _scale_advice([Certificate(1.0, 0.0, 1.0, 1.0, 0.0, 10)])
     assert "lam / lam_max = 1e-40" in _scale_advice([Certificate(1.0, 0.0, 1.0, 1.0, 1e40, 10)])
+
+
+def test_working_set_never_calls_a_violated_dual_converged():
+    """fuzz fit:42: softmax at feature scale 1e92 (lam / lam_max = 2e-93) stalls with a zero
+    relative gap but a dual point that violates its constraints by 3e77; that is no certificate."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    X = np.array([[-1.2525228081999602e+92], [-1.4628895695873123e+92], [1.8312174562833143e+92]])
+    y = np.array([1.0, 1.0, 2.0])
+    with pytest.warns(ConvergenceWarning, match="max dual violation"):
+        net = wn.fit(X, y, lam=0.47312367672181427, loss="softmax", reg="l1", bias=False)
+    assert net.info["max_violation"] > 1.0
+    assert net.info["converged"] is False
+    assert not net.certificate.closed()
+    assert "globally optimal" not in net.certificate.verdict()

@@ -95,10 +95,11 @@ def _warn_if_not_converged(res: SolverResult, tol: float, stalled: str | None = 
             advice = stalled
         else:
             advice = f"{stalled}; {_scale_advice(res.history)}"
-        warnings.warn(
-            f"{res.solver}: relative duality gap {res.certificate.relative_gap:.3g} > tol={tol:g} "
-            f"(max dual violation {res.certificate.max_violation:.6g}); {advice}",
-            ConvergenceWarning, stacklevel=3)
+        cert = res.certificate
+        why = (f"relative duality gap {cert.relative_gap:.3g} > tol={tol:g} (max dual violation "
+               f"{cert.max_violation:.6g})" if cert.relative_gap > tol else
+               f"max dual violation {cert.max_violation:.6g} > 1 (relative duality gap {cert.relative_gap:.3g})")
+        warnings.warn(f"{res.solver}: {why}; {advice}", ConvergenceWarning, stacklevel=3)
 
 
 class FullSolve(Backend):
@@ -360,7 +361,7 @@ class WorkingSet(Backend):
             coef_new[np.searchsorted(ws_new, ws)] = coef
             ws, coef = ws_new, coef_new
         self.pass_equivalents = self.n_full_passes + (mem.priced_columns / max(p, 1) if mem is not None else 0.0)
-        res = SolverResult(support, coef_s, icpt, cert, cert.relative_gap <= tol, n_done, self.name, theta, history,
+        res = SolverResult(support, coef_s, icpt, cert, cert.closed(tol), n_done, self.name, theta, history,
                            self.n_full_passes)
         _warn_if_not_converged(res, tol, stalled, timed_out=timed_out)
         return res
