@@ -71,6 +71,22 @@ def _restricted_gap(loss: Loss, K, y, lam, pred, F, intercept) -> float:
     return gap / max(abs(F), 1e-300) if math.isfinite(gap) else math.inf
 
 
+def _backtrack(objective, F: float, delta: float, z: np.ndarray, dz: np.ndarray, pred: np.ndarray,
+               dpred: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Armijo backtracking along a proximal Newton direction: the first ``step = 2^-k`` with
+    ``F(z + step dz) <= F + 1e-4 step delta`` (``delta`` the model decrease; ``objective(z, pred)``
+    takes the predictions ``pred + step dpred`` of the trial point), or the last one above 1e-12.
+    Returns ``(z_new, pred_new, F_new, step)``."""
+    step = 1.0
+    while True:
+        zn = z + step * dz
+        pn = pred + step * dpred
+        Fn = objective(zn, pn)
+        if Fn <= F + 1e-4 * step * delta or step < 1e-12:
+            return zn, pn, Fn, step
+        step *= 0.5
+
+
 class ProxNewton:
     """Proximal Newton with exact active-set model solves (module docstring), any smooth scalar loss."""
 
@@ -136,14 +152,8 @@ class ProxNewton:
             if not delta < 0.0:  # no descent direction left: optimal to rounding
                 status = "optimal"
                 break
-            step = 1.0
-            while True:
-                zn = z + step * dz
-                pn = pred + step * dpred
-                Fn = _objective(loss, pn, y, lam, zn)
-                if Fn <= F + 1e-4 * step * delta or step < 1e-12:
-                    break
-                step *= 0.5
+            zn, pn, Fn, step = _backtrack(lambda zz, pp: _objective(loss, pp, y, lam, zz), F, delta, z, dz, pred,
+                                          dpred)
             if not Fn < F:
                 status = "stalled"
                 break
@@ -223,14 +233,8 @@ class GroupProxNewton:
             if not delta < 0.0:  # no descent direction left: optimal to rounding
                 status = "optimal"
                 break
-            step = 1.0
-            while True:
-                Zn = Z + step * dZ
-                pn = pred + step * dpred
-                Fn = _group_objective(loss, pn, y, lam, Zn)
-                if Fn <= F + 1e-4 * step * delta or step < 1e-12:
-                    break
-                step *= 0.5
+            Zn, pn, Fn, step = _backtrack(lambda zz, pp: _group_objective(loss, pp, y, lam, zz), F, delta, Z, dZ,
+                                          pred, dpred)
             if not Fn < F:
                 status = "stalled"
                 break
