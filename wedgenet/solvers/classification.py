@@ -50,7 +50,13 @@ RESTRICTED_TIME_LIMIT = 120.0
 
 
 def _objective(loss: Loss, pred, y, lam, z) -> float:
-    return loss.value(pred, y) + lam * float(np.abs(z).sum())
+    """``L(pred, y) + lam * sum_j ||z_j||``: ``|z_j|`` for a vector ``z``, row norms for a matrix."""
+    return loss.value(pred, y) + lam * float(group_norms(z).sum())
+
+
+def _has_newton_model(loss: Loss) -> bool:
+    """The loss gives proximal Newton a quadratic model: its own ``curvature`` or a Lipschitz bound."""
+    return type(loss).curvature is not Loss.curvature or bool(getattr(loss, "lipschitz", None))
 
 
 def _restricted_gap(loss: Loss, K, y, lam, pred, F, intercept) -> float:
@@ -95,8 +101,7 @@ class ProxNewton:
     zero_rtol = 0.0
 
     def supports(self, loss: Loss, group: bool) -> bool:
-        has_model = type(loss).curvature is not Loss.curvature or bool(getattr(loss, "lipschitz", None))
-        return bool(loss.smooth) and not group and not loss.vector and has_model
+        return bool(loss.smooth) and not group and not loss.vector and _has_newton_model(loss)
 
     def solve(self, K: np.ndarray, y: np.ndarray, lam: float, loss: Loss, intercept: bool,
               init: np.ndarray | None = None, tol: float = 1e-11, max_iter: int = 200,
@@ -163,10 +168,6 @@ class ProxNewton:
         return InnerSolution(z, t, None, status)
 
 
-def _group_objective(loss: Loss, pred, y, lam, Z) -> float:
-    return loss.value(pred, y) + lam * float(row_norms(Z).sum())
-
-
 class GroupProxNewton:
     """Proximal Newton for a smooth VECTOR loss (softmax) with the group penalty ``sum_j ||Z_j||_2``.
 
@@ -188,8 +189,7 @@ class GroupProxNewton:
     zero_rtol = 0.0
 
     def supports(self, loss: Loss, group: bool) -> bool:
-        has_model = type(loss).curvature is not Loss.curvature or bool(getattr(loss, "lipschitz", None))
-        return bool(loss.smooth) and group and bool(loss.vector) and has_model
+        return bool(loss.smooth) and group and bool(loss.vector) and _has_newton_model(loss)
 
     def solve(self, K: np.ndarray, y: np.ndarray, lam: float, loss: Loss, intercept: bool,
               init: np.ndarray | None = None, tol: float = 1e-11, max_iter: int = 100,
@@ -206,12 +206,12 @@ class GroupProxNewton:
         if intercept:
             t = np.asarray(loss.refit_intercept(K @ Z, y, loss.intercept_only(y)), dtype=np.float64)
         pred = K @ Z + t
-        F = _group_objective(loss, pred, y, lam, Z)
+        F = _objective(loss, pred, y, lam, Z)
         if not math.isfinite(F):
             Z[:] = 0.0
             t = np.asarray(loss.intercept_only(y), dtype=np.float64) if intercept else np.zeros(c)
             pred = K @ Z + t
-            F = _group_objective(loss, pred, y, lam, Z)
+            F = _objective(loss, pred, y, lam, Z)
         curv = getattr(loss, "curvature", None)
         status = "max_iter"
         for _ in range(max_iter):
@@ -233,7 +233,7 @@ class GroupProxNewton:
             if not delta < 0.0:  # no descent direction left: optimal to rounding
                 status = "optimal"
                 break
-            Zn, pn, Fn, step = _backtrack(lambda zz, pp: _group_objective(loss, pp, y, lam, zz), F, delta, Z, dZ,
+            Zn, pn, Fn, step = _backtrack(lambda zz, pp: _objective(loss, pp, y, lam, zz), F, delta, Z, dZ,
                                           pred, dpred)
             if not Fn < F:
                 status = "stalled"
