@@ -135,7 +135,9 @@ class Dictionary(WedgeDictionary):
         """``max_j ||K_j||_2`` (exact, computed once): the bound that lets the solver remember
         scores between pricing passes (``wedgenet.solvers.screening``)."""
         if getattr(self, "_max_column_norm", None) is None:
-            self._max_column_norm = float(self.column_norms().max()) * (1.0 + 1e-12) if self.K.size else 0.0
+            from ..solvers.base import dense_max_column_norm
+
+            self._max_column_norm = dense_max_column_norm(self.K, self.column_norms())
         return self._max_column_norm
 
     def column_norms(self) -> np.ndarray:

@@ -94,7 +94,7 @@ class ExplicitColumns:
     def max_column_norm(self) -> float:
         """``max_j ||K_j||_2`` (exact; computed once)."""
         if getattr(self, "_max_norm", None) is None:
-            self._max_norm = float(self.column_norms().max()) * (1.0 + 1e-12) if self.K.size else 0.0
+            self._max_norm = dense_max_column_norm(self.K, self.column_norms())
         return self._max_norm
 
     def column_norms(self) -> np.ndarray:
@@ -105,11 +105,13 @@ class ExplicitColumns:
         return self._norms
 
 
-def dense_max_column_norm(K: np.ndarray) -> float:
-    """``max_j ||K_j||_2`` of a dense ``(n, p)`` matrix, overflow-safe (see :func:`dense_column_norms`)."""
+def dense_max_column_norm(K: np.ndarray, norms: np.ndarray | None = None) -> float:
+    """``max_j ||K_j||_2`` of a dense ``(n, p)`` matrix, overflow-safe (see :func:`dense_column_norms`),
+    padded by a relative ``1e-12`` so that it bounds the exact value; ``norms`` are the column norms
+    when the caller already has them."""
     if K.size == 0:
         return 0.0
-    return float(dense_column_norms(K).max()) * (1.0 + 1e-12)
+    return float((dense_column_norms(K) if norms is None else norms).max()) * (1.0 + 1e-12)
 
 
 def dense_column_norms(K: np.ndarray) -> np.ndarray:

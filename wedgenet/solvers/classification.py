@@ -39,6 +39,7 @@ import time
 import numpy as np
 
 from .._linalg import group_norms, row_norms
+from .base import penalty
 from .errors import SolverError
 from .inner import InnerSolution, lasso_active_set, register_inner
 from .losses import Loss
@@ -51,7 +52,7 @@ RESTRICTED_TIME_LIMIT = 120.0
 
 def _objective(loss: Loss, pred, y, lam, z) -> float:
     """``L(pred, y) + lam * sum_j ||z_j||``: ``|z_j|`` for a vector ``z``, row norms for a matrix."""
-    return loss.value(pred, y) + lam * float(group_norms(z).sum())
+    return loss.value(pred, y) + lam * penalty(z)
 
 
 def _has_newton_model(loss: Loss) -> bool:
