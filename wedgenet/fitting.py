@@ -23,7 +23,6 @@ from .dictionaries.streaming import prefer_streamed, streamed_dictionary
 from .network import WedgeNetwork
 from .settings import DEFAULT_TIME_LIMIT, FitSettings
 from .solvers import LassoProblem, get_backend, get_loss
-from .solvers.backends import WorkingSet
 from .solvers.certificate import Certificate, dual_certificate
 from .standardize import Standardization
 
@@ -609,10 +608,9 @@ def fit_settings(X, y, s: FitSettings) -> WedgeNetwork:
     else:
         problem = LassoProblem(prep.D, prep.y, lam, s.loss, prep.D.fit_intercept)
         solver_be = get_backend(s.solver, problem)
-        extra = {"deadline": t0 + s.time_limit} if isinstance(solver_be, WorkingSet) and math.isfinite(
-            s.time_limit) else {}
+        deadline = t0 + s.time_limit if math.isfinite(s.time_limit) else None
         res = _solve(solver_be, problem, prep.D, tol=s.tol, max_iter=s.max_iter, verbose=s.verbose, lam=lam,
-                     loss=s.loss.name, **extra)
+                     loss=s.loss.name, deadline=deadline)
         net = _network(prep, problem, res, s, lam, s.certify_all, lm)
     if s.bound_time is not None:
         net.bound(X, y, time_limit=s.bound_time, verbose=s.verbose)

@@ -49,7 +49,9 @@ class Backend:
         return True
 
     def solve(self, problem: LassoProblem, *, tol: float = 1e-6, max_iter: int = 100,
-              verbose: bool = False) -> SolverResult:
+              verbose: bool = False, deadline: float | None = None) -> SolverResult:
+        """Solve ``problem``; ``deadline`` (a ``time.perf_counter()`` value) is when an iterative
+        back-end stops starting new iterations and returns its last certified state."""
         raise NotImplementedError
 
 
@@ -112,7 +114,8 @@ class FullSolve(Backend):
     def supports(self, problem):
         return self.inner.supports(problem.loss, problem.group)
 
-    def solve(self, problem, *, tol=1e-6, max_iter=100, verbose=False):
+    def solve(self, problem, *, tol=1e-6, max_iter=100, verbose=False, deadline=None):
+        # one solve over every column: no iteration boundary at which a deadline could stop it
         idx = np.arange(problem.columns.n_columns)
         K = problem.columns.columns(idx)
         try:
