@@ -53,6 +53,7 @@ import math
 import numpy as np
 
 from .._linalg import group_norms
+from .base import dense_column_norms
 
 __all__ = ["CachedColumns", "PricingMemory", "HOT_BYTES", "SURVIVOR_BYTES", "gap_safe_radius"]
 
@@ -78,18 +79,6 @@ def gap_safe_radius(loss, gap: float) -> float | None:
     if not gamma or not getattr(loss, "smooth", True) or not math.isfinite(gap):
         return None
     return math.sqrt(2.0 * float(gamma) * max(gap, 0.0))
-
-
-def _col_norms(K: np.ndarray) -> np.ndarray:
-    if K.size == 0:
-        return np.zeros(K.shape[1])
-    ss = np.einsum("ij,ij->j", K, K)
-    top = float(ss.max())
-    if math.isfinite(top) and (top > 1e-250 or top == 0.0) and float(ss[ss > 0].min(initial=1.0)) > 1e-280:
-        return np.sqrt(ss)  # no square overflowed or underflowed to a meaningless value
-    mx = np.abs(K).max(axis=0)
-    safe = np.where(mx > 0, mx, 1.0)
-    return mx * np.sqrt(np.einsum("ij,ij->j", K / safe, K / safe))
 
 
 def take_columns(K: np.ndarray, pos: np.ndarray) -> np.ndarray:
@@ -182,7 +171,7 @@ class PricingMemory:
             # those already held (previous level 1, kept columns) are copied, not recomputed
             self.K1 = self.columns(idx1, keep=False)
             self.idx1 = idx1
-            self.norms1 = _col_norms(self.K1)
+            self.norms1 = dense_column_norms(self.K1)
         else:  # an explicit matrix: level 1 is indices into it, priced in place
             self.idx1 = idx1
             norms = getattr(self.source, "column_norms", None)
