@@ -21,7 +21,7 @@ from .dictionaries import MemoryBudgetError, dictionary
 from .dictionaries.memory import default_memory_budget
 from .dictionaries.streaming import prefer_streamed, streamed_dictionary
 from .network import WedgeNetwork
-from .settings import DEFAULT_TIME_LIMIT, FitSettings
+from .settings import FitSettings
 from .solvers import LassoProblem, get_backend, get_loss
 from .solvers.certificate import Certificate, dual_certificate
 from .standardize import Standardization
@@ -443,14 +443,17 @@ def _use_column_generation(prep: _Prepared, s: FitSettings) -> bool:
 
 
 def _column_generation(prep: _Prepared, s: FitSettings, lam: float, lm: LamMax | None, seconds: float):
-    """Grow the sampled dictionary by the heuristic and exact pricers for ``seconds``; the network
-    keeps the sampled scope and gains a certified lower bound on the global optimum."""
+    """Grow the sampled dictionary by the heuristic and exact pricers until their stopping rule
+    (``seconds`` is the safety net); the network keeps the sampled scope and gains a certified lower
+    bound on the global optimum when a pricing MILP ran, and the certificate records a stop by the
+    clock (``clock_stopped``: not reproducible)."""
     from .beyond import fit_beyond
 
     net = fit_beyond(prep.X, prep.y, lam=lam, loss=s.loss.name, reg=s.reg, bias=s.bias,
                      max_columns=prep.plan.max_columns or AUTO_COLUMNS, time_limit=seconds, tol=max(s.tol, 1e-4),
                      random_state=s.random_state, verbose=s.verbose)
-    cert = net.certificate.with_scope("sampled", exact=bool(prep.D.exact))
+    cert = net.certificate.with_scope("sampled", exact=bool(prep.D.exact),
+                                      clock_stopped=not net.info.get("reproducible", True))
     lb = net.info.get("bound_lower_bound")
     if lb is not None:
         cert = dataclasses.replace(cert, lower_bound=float(lb), bound_method="column generation + pricing MILP")
@@ -602,9 +605,8 @@ def fit_settings(X, y, s: FitSettings) -> WedgeNetwork:
         now = time.perf_counter()
         prep = _remeasured(prep, s, now - t_pass, s.time_limit - (now - t0), "took", MEASURED_PASSES - 1)
     if _use_column_generation(prep, s):
-        left = s.time_limit - (time.perf_counter() - t0)
-        seconds = max(5.0, min(left, DEFAULT_TIME_LIMIT if not math.isfinite(left) else left))
-        net = _column_generation(prep, s, lam, lm, seconds)
+        left = s.time_limit - (time.perf_counter() - t0)  # the safety net only: the loop stops on work
+        net = _column_generation(prep, s, lam, lm, max(left, 0.05) if math.isfinite(left) else 1e9)
     else:
         problem = LassoProblem(prep.D, prep.y, lam, s.loss, prep.D.fit_intercept)
         solver_be = get_backend(s.solver, problem)

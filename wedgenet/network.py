@@ -633,7 +633,7 @@ def _certificate_v1(info: dict) -> Certificate | None:
 
 _CERT_TYPES = {"primal": float, "dual": float, "gap": float, "relative_gap": float, "max_violation": float,
                "n_columns_priced": int, "scope": str, "exact": bool, "n_candidates_total": int,
-               "lower_bound": float, "bound_method": str}
+               "lower_bound": float, "bound_method": str, "clock_stopped": bool}
 
 
 def _load_certificate(d: Any) -> Certificate:

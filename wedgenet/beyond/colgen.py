@@ -1,31 +1,43 @@
 """Column generation beyond enumeration: a sampled dictionary, two pricers, one loop.
 
-The loop (``fit_beyond``):
+The loop (``fit_beyond``) stops on *work*, not on the clock, so a fit is reproducible for a fixed
+``random_state`` (``time_limit`` is only a safety net, and ``net.info`` says when it acted):
 
 1. Build a sampled wedge dictionary (``wedgenet.dictionary(..., max_columns=...)``) and put it
    in a growable :class:`~wedgenet.beyond.columns.ColumnSet`.
 2. Solve the restricted Lasso ``L(K z + 1 t, y) + lam ||z||_1`` over the set with the project's
    working-set back-end (warm-started); its dual point is ``theta = -grad L`` projected onto
    ``1^T theta = 0`` (docs/conventions.md, "Certificates").
-   The neurons of ``seed_network`` (default: a short Adam run on the same objective), each
-   snapped to its vertex, join the set after the first restricted solve.
-3. *Heuristic pricing* (:mod:`~wedgenet.beyond.local_search`): from the best-scoring columns,
-   climb to adjacent vertices of the arrangement while ``|K_j^T theta| / lam`` increases; every
-   local maximum above 1 joins the set; back to 2 while a round lowers the objective by more
-   than ``LOCAL_GAIN_RTOL`` (before the first bound, ``max(0.3 time_limit, first slice)`` is kept
-   for the MILP; each climb stops at its deadline).
-4. Then *exact pricing* (:mod:`~wedgenet.beyond.milp`): the MILP
-   bounds the maximum violation over every neuron within a time slice.  Its certified upper
-   bound gives the lower bound of :mod:`~wedgenet.beyond.bound` (kept as the best over rounds:
-   every round's ``theta`` is a dual point); its incumbents, snapped to their vertex (the
-   ``D - 1`` tightest rows: the samples on the breakline and the zero coordinates) and climbed,
-   join the set.  If none violates, the next slice is twice as long.
-5. Stop when the relative gap ``(objective - best lower bound) / objective <= tol``, or at
-   ``time_limit``.
+   The neurons of ``seed_network`` (default: ``ADAM_RUNS`` Adam runs of ``ADAM_STEPS`` steps on
+   the same objective), each snapped to its vertex, join the set after the first restricted
+   solve; then up to ``POLISH_ROUNDS`` rounds of ``POLISH_STEPS`` Adam steps from the restricted
+   network, snapped again, while a round lowers the objective by more than ``LOCAL_GAIN_RTOL``.
+3. A *round*: the heuristic pricer (:mod:`~wedgenet.beyond.local_search`) climbs from the
+   ``max_starts`` best-scoring columns to adjacent vertices of the arrangement while
+   ``|K_j^T theta| / lam`` increases; every local maximum above 1 joins the set, and the climb
+   repeats (at most ``LOCAL_ROUNDS`` times) while it lowers the objective by more than
+   ``LOCAL_GAIN_RTOL``.  Then the exact pricer (:mod:`~wedgenet.beyond.milp`): the MILP bounds
+   the maximum violation over every neuron within a *node limit* (``milp_nodes`` branch-and-bound
+   nodes per side, deterministic work).  Its certified upper bound gives the lower bound of
+   :mod:`~wedgenet.beyond.bound` (the best over rounds: every round's ``theta`` is a dual
+   point); its violating incumbents, snapped to their vertex and climbed, join the set.  The
+   MILP runs only while its program has at most ``milp_max_binaries`` binaries (its root node
+   alone takes tens of seconds beyond a few hundred); otherwise the rounds are local search only
+   and no bound is claimed.
+4. Stop when the relative gap ``(objective - best lower bound) / objective <= tol``, or when a
+   round adds no *improving* column (one that lowers the objective by more than
+   ``LOCAL_GAIN_RTOL``): such a round first multiplies the node limit by ``MILP_NODE_GROWTH``
+   (at most ``milp_escalations`` times, only while the MILP runs), then ends the loop; or after
+   ``max_rounds`` rounds.  ``net.info["stopped_by"]`` names the rule.
+5. ``time_limit`` is a safety net only: every stage stops at it (Adam steps, snapping, climbs,
+   the MILP's HiGHS time limit, the restricted solve's iterations).  When it acts, the result
+   depends on the machine's speed: ``net.info["stopped_by"] == "time_limit"`` and
+   ``net.info["reproducible"]`` is False (the verdict says so).
 """
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 
@@ -39,24 +51,36 @@ from ..solvers import LassoProblem, WorkingSet, get_loss
 from .bound import BOUND_LOSSES, Bound, scaled_dual, scope_text
 from .columns import ColumnSet
 from .local_search import best_vertices
-from .milp import price_milp
+from .milp import n_binaries, price_milp
 from .vertices import Geometry
 
 __all__ = ["fit_beyond", "ColumnGeneration"]
 
-#: the local search alone continues while a round lowers the objective by more than this (relative);
-#: otherwise (or once only the time kept for the first bound is left) the pricing MILP runs
+#: an improving column lowers the restricted objective by more than this (relative): the local search
+#: repeats, polishing goes on and a round counts as improving only above it
 LOCAL_GAIN_RTOL = 1e-4
-#: the ``seed_network="adam"`` run: width, planned steps, and the share of ``time_limit`` it may take
+#: the ``seed_network="adam"`` runs: width, steps per run and the number of runs (different inits)
 ADAM_WIDTH = 64
 ADAM_STEPS = 2000
-#: at most this many Adam runs (different initialisations), as many as fit in the time share
 ADAM_RUNS = 4
 #: Adam from the restricted network, snapped again: rounds, steps and step size
 POLISH_ROUNDS = 8
 POLISH_STEPS = 500
 POLISH_LR = 1e-3
-ADAM_TIME_SHARE = 0.2
+#: local searches per round at most (each from the ``max_starts`` best columns)
+LOCAL_ROUNDS = 10
+#: the pricing MILP's first node limit per side, its growth after a round without an improving
+#: column and how many times it may grow (then the loop stops)
+MILP_NODES = 200
+MILP_NODE_GROWTH = 4
+MILP_ESCALATIONS = 1
+#: the MILP prices only programs with at most this many binaries (its root node is measured at about
+#: 1 s with 75 binaries and 30-60 s with 220, d = 10, 2 cores)
+MILP_MAX_BINARIES = 100
+#: rounds (local search + MILP) at most
+MAX_ROUNDS = 50
+#: the stopping rules, as ``net.info["stopped_by"]`` names them
+STOP_RULES = ("gap", "no improving column", "max_rounds", "time_limit")
 
 
 def _seed_neurons(seed_network) -> tuple[np.ndarray, np.ndarray] | None:
@@ -75,33 +99,36 @@ def _seed_neurons(seed_network) -> tuple[np.ndarray, np.ndarray] | None:
     return W, b
 
 
-def _adam_seeds(run, lam, loss, reg, bias, random_state, seconds: float) -> tuple[np.ndarray, np.ndarray]:
-    """The first-layer neurons of up to ``ADAM_RUNS`` Adam runs (different inits) within ``seconds``."""
+def _adam_seeds(run, lam, loss, reg, bias, random_state) -> tuple[np.ndarray, np.ndarray]:
+    """The first-layer neurons of ``ADAM_RUNS`` Adam runs of ``ADAM_STEPS`` steps (inits
+    ``random_state + k``); the run's deadline only as a safety net."""
     from .adam import adam_network
 
     ts = time.perf_counter()
-    end = ts + seconds
     rs = random_state if isinstance(random_state, int) and not isinstance(random_state, bool) else 0
     Ws, bs, objs = [], [], []
     for k in range(ADAM_RUNS):
-        t = time.perf_counter()
-        if k and end - t < (t - ts) / k:  # another run would not finish in time
+        if run.out_of_time("Adam seeding"):
             break
         W, b, _, _, obj = adam_network(run.X, run.y, lam=lam, loss=loss, reg=reg, bias=bias, width=ADAM_WIDTH,
-                                       steps=ADAM_STEPS, random_state=rs + k, deadline=end)
+                                       steps=ADAM_STEPS, random_state=rs + k, deadline=run.deadline)
         Ws.append(W)
         bs.append(b)
         objs.append(obj)
+    run.out_of_time("Adam seeding")
     run.times["seed"] += time.perf_counter() - ts
+    if not objs:
+        return np.zeros((0, run.X.shape[1])), np.zeros(0)
     run.log(f"{len(objs)} Adam seed runs (width {ADAM_WIDTH}): best objective {min(objs):.10g} in "
             f"{time.perf_counter() - ts:.1f}s")
     return np.vstack(Ws), np.concatenate(bs)
 
 
 class ColumnGeneration:
-    """The state of one run: the column set, the restricted solution, the best bound and the time split."""
+    """The state of one run: the column set, the restricted solution, the best bound, the time split
+    and the stages the safety-net clock cut short (``clock_stops``)."""
 
-    def __init__(self, X, y, lam, loss_obj, reg, bias, base, *, tol, verbose, theorem):
+    def __init__(self, X, y, lam, loss_obj, reg, bias, base, *, tol, verbose, theorem, deadline=math.inf):
         self.X, self.y, self.lam, self.loss, self.reg, self.bias = X, y, lam, loss_obj, reg, bias
         self.cs = ColumnSet(X, base, reg=reg, bias=bias)
         self.geo = Geometry(X, bias=bias, reg=reg)
@@ -117,6 +144,19 @@ class ColumnGeneration:
         self.history: list[tuple[float, float, float]] = []
         self.n_added = {"seed": 0, "local_search": 0, "milp": 0}
         self.t0 = time.perf_counter()
+        self.deadline = deadline
+        self.clock_stops: list[str] = []
+        self.stopped_by = ""
+        self.n_rounds = 0
+        self.milp_skipped = ""
+
+    def out_of_time(self, stage: str) -> bool:
+        """Whether the safety-net deadline has passed; records ``stage`` as cut short by it."""
+        if time.perf_counter() < self.deadline:
+            return False
+        if stage not in self.clock_stops:
+            self.clock_stops.append(stage)
+        return True
 
     def log(self, msg: str) -> None:
         if self.verbose:
@@ -127,8 +167,10 @@ class ColumnGeneration:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.res = self.backend.solve(self.problem, tol=min(1e-9, self.tol * 1e-3), max_iter=200,
-                                          warm_start=self.res)
+                                          warm_start=self.res,
+                                          deadline=self.deadline if math.isfinite(self.deadline) else None)
         self.times["restricted"] += time.perf_counter() - t
+        self.out_of_time("restricted solve")
 
     @property
     def upper(self) -> float:
@@ -149,18 +191,18 @@ class ColumnGeneration:
         self.n_added[source] += 1
         return True
 
-    def add_seeds(self, W: np.ndarray, b: np.ndarray, deadline: float | None = None) -> int:
+    def add_seeds(self, W: np.ndarray, b: np.ndarray) -> int:
         """Snap the neurons ``(W, b)`` (data units) to their vertices and add them; returns the number added.
 
         Each is snapped to its ``D - 1`` tightest independent rows (the samples nearest its
         breakline and the basis rows of its near-zero weights, as polishing snaps), so it is a
         sample-defined neuron with provenance, whether or not it violates the dual constraint.
-        Snapping stops at ``deadline`` (a ``time.perf_counter()`` value; at D = 55, a few tenths of a
-        second per neuron on a loaded machine).
+        Every neuron is snapped (at D = 55, a few tenths of a second each on a loaded machine);
+        the safety-net deadline stops it.
         """
         added = 0
         for v0 in self.geo.from_data(W, b):
-            if deadline is not None and time.perf_counter() > deadline:
+            if self.out_of_time("snapping seeds"):
                 break
             rows = self.geo.tight_rows(v0)
             v = self.geo.vertex(rows, sign_ref=v0) if rows is not None else None
@@ -168,20 +210,21 @@ class ColumnGeneration:
                 added += 1
         return added
 
-    def polish_seeds(self, deadline: float) -> bool:
-        """Adam from the restricted network (its neurons as they are), snapped again and added; True
-        when the objective decreased."""
+    def polish_seeds(self) -> bool:
+        """``POLISH_STEPS`` Adam steps from the restricted network (its neurons as they are), snapped
+        again and added; True when the objective decreased by more than ``LOCAL_GAIN_RTOL``."""
         from .adam import adam_network
 
         t = time.perf_counter()
-        if t >= deadline or self.res.support.size == 0:
+        if self.out_of_time("polishing") or self.res.support.size == 0:
             return False
         net = WedgeNetwork.from_solution(self.cs, self.res, lam=self.lam, loss=self.loss.name)
         W, b, _, _, obj = adam_network(self.X, self.y, lam=self.lam, loss=self.loss.name, reg=self.reg, bias=self.bias,
-                                       steps=POLISH_STEPS, lr=POLISH_LR, deadline=deadline,
+                                       steps=POLISH_STEPS, lr=POLISH_LR, deadline=self.deadline,
                                        init=(net.W1, net.b1, net.W2.ravel(), float(np.ravel(net.b2)[0])))
+        self.out_of_time("polishing")
         before = self.upper
-        added = self.add_seeds(W, b, deadline)
+        added = self.add_seeds(W, b)
         self.times["seed"] += time.perf_counter() - t
         if added:
             self.solve()
@@ -189,14 +232,15 @@ class ColumnGeneration:
                  f"objective {self.upper:.10g}, {self.res.support.size} neurons")
         return self.upper < before * (1 - LOCAL_GAIN_RTOL)
 
-    def heuristic(self, max_starts: int, deadline: float) -> int:
+    def heuristic(self, max_starts: int) -> int:
         """Local search from the best columns; returns the number of columns added."""
         t = time.perf_counter()
         theta = self.res.theta
         sc = self.cs.scores(theta)
         top = np.argsort(-sc)[:max_starts]
         V0 = self.geo.from_data(self.cs.weights[top], self.cs.biases[top])
-        found = best_vertices(self.geo, V0, theta, max_starts=V0.shape[0], deadline=deadline)
+        found = best_vertices(self.geo, V0, theta, max_starts=V0.shape[0], deadline=self.deadline)
+        self.out_of_time("local search")
         added = 0
         for rows, v, score in found:
             if score > self.lam * (1.0 + 1e-7) and self.add_vertex(rows, v, "local_search"):
@@ -205,13 +249,18 @@ class ColumnGeneration:
         self._found = found
         return added
 
-    def exact(self, time_limit: float) -> int:
-        """One MILP pricing round: update the bound, add violating incumbents; returns the number added."""
+    def exact(self, node_limit: int) -> int:
+        """One MILP pricing round (``node_limit`` nodes per side; the safety-net deadline as HiGHS's
+        time limit): update the bound, add violating incumbents; returns the number added."""
         theta = self.res.theta
-        self.log(f"pricing MILP over every neuron: up to {time_limit:.0f}s")
+        self.log(f"pricing MILP over every neuron: up to {node_limit} nodes per side")
         # no objective cutoff: measured to slow HiGHS down (docs/bound.md)
-        pr = price_milp(self.geo, theta, self.lam, time_limit=time_limit, verbose=self.verbose)
+        remaining = self.deadline - time.perf_counter()
+        pr = price_milp(self.geo, theta, self.lam, time_limit=min(remaining, 1e7), verbose=self.verbose,
+                        node_limit=node_limit)
         self.times["milp"] += pr.seconds
+        if pr.timed_out and "pricing MILP" not in self.clock_stops:
+            self.clock_stops.append("pricing MILP")
         lb = scaled_dual(self.loss, theta, self.y, pr.upper)
         if lb > self.best_lb or not self.history:
             self.best_lb, self.v_upper, self.optimal = max(lb, self.best_lb), pr.upper, pr.optimal
@@ -229,7 +278,7 @@ class ColumnGeneration:
                 continue
             from .local_search import climb
 
-            rows, vv, _, _ = climb(self.geo, rows, vv, theta)
+            rows, vv, _, _ = climb(self.geo, rows, vv, theta, deadline=self.deadline)
             if self.add_vertex(rows, vv, "milp"):
                 added += 1
         return added
@@ -245,8 +294,8 @@ class ColumnGeneration:
 
     def network(self) -> WedgeNetwork:
         net = WedgeNetwork.from_solution(self.cs, self.res, lam=self.lam, loss=self.loss.name)
-        b = self.bound()
-        net.info.update(b.as_info())
+        if self.history:  # a pricing MILP ran: a certified bound (none is claimed otherwise)
+            net.info.update(self.bound().as_info())
         net.info.update({
             "certificate_scope": "bounded" if np.isfinite(self.v_upper) else "sampled candidates",
             "n_columns_added_seed": int(self.n_added["seed"]),
@@ -256,33 +305,48 @@ class ColumnGeneration:
             "seconds_restricted": float(self.times["restricted"]),
             "seconds_local_search": float(self.times["local_search"]),
             "seconds_milp": float(self.times["milp"]),
+            "n_rounds": int(self.n_rounds),
+            "stopped_by": self.stopped_by,
+            "reproducible": not self.clock_stops,
         })
+        if self.clock_stops:
+            net.info["clock_stopped"] = ", ".join(self.clock_stops)
+        if self.milp_skipped:
+            net.info["milp_skipped"] = self.milp_skipped
         return net
 
 
 def fit_beyond(X, y, *, lam: float, loss: str = "squared", reg: str = "l1", bias: bool = True,
                max_columns: int = 20000, time_limit: float = 300.0, tol: float = 1e-4, random_state=None,
-               verbose: bool = False, seed_network="adam", milp_slice: float | None = None,
-               max_starts: int = 16) -> WedgeNetwork:
+               verbose: bool = False, seed_network="adam", max_starts: int = 16, milp_nodes: int = MILP_NODES,
+               milp_escalations: int = MILP_ESCALATIONS, milp_max_binaries: int = MILP_MAX_BINARIES,
+               max_rounds: int = MAX_ROUNDS) -> WedgeNetwork:
     """Train a two-layer ReLU network by column generation over every neuron, with a certified bound.
 
-    See the module docstring for the loop.  ``tol`` is the target relative gap between the
-    network's objective and the certified lower bound on the global optimum; ``time_limit``
-    (seconds) ends the run otherwise.  ``milp_slice`` is the first pricing MILP's time limit
-    (default ``min(60, max(5, time_limit / 5))``, doubled after each round that adds nothing).
-    ``seed_network`` (default ``"adam"``: a short numpy Adam run on the same objective,
-    :func:`wedgenet.beyond.adam.adam_network`, width ``ADAM_WIDTH``, at most ``ADAM_TIME_SHARE``
-    of ``time_limit``; or a network with ``W1, b1``; or a tuple ``(W1, b1)``; ``None``: no seed):
-    its neurons, each snapped to its vertex (the samples nearest its breakline), join the sampled
-    set before the first local search, so the result is never worse than the seed's snapped
-    neurons refitted and every neuron stays sample-defined.
+    See the module docstring for the loop and its stopping rule.  ``tol`` is the target relative
+    gap between the network's objective and the certified lower bound on the global optimum.  The
+    run stops on work: ``milp_nodes`` (the pricing MILP's first node limit per side),
+    ``milp_escalations`` (how many times a round without an improving column may multiply it by
+    ``MILP_NODE_GROWTH`` before the loop stops), ``milp_max_binaries`` (larger pricing programs
+    are not solved: local search only, no bound) and ``max_rounds``; so for a fixed
+    ``random_state`` two runs give the same network.  ``time_limit`` (seconds) is a safety net:
+    every stage stops at it, and then ``net.info["stopped_by"]`` is ``"time_limit"`` and
+    ``net.info["reproducible"]`` False.
+    ``seed_network`` (default ``"adam"``: ``ADAM_RUNS`` numpy Adam runs of ``ADAM_STEPS`` steps on
+    the same objective, :func:`wedgenet.beyond.adam.adam_network`, width ``ADAM_WIDTH``; or a
+    network with ``W1, b1``; or a tuple ``(W1, b1)``; ``None``: no seed): its neurons, each
+    snapped to its vertex (the samples nearest its breakline), join the sampled set before the
+    first local search, so the result is never worse than the seed's snapped neurons refitted
+    and every neuron stays sample-defined.
 
     Returns a :class:`~wedgenet.WedgeNetwork` whose neurons carry their defining samples (the
     tight rows of their vertex); ``net.info`` holds the bound as flat ``bound_*`` entries
     (``bound_lower_bound``, ``bound_upper``, ``bound_relative_gap``, ``bound_method``,
-    ``bound_seconds``, ``bound_solved_to_optimality``, ``bound_scope``, ...), the time split
-    (``seconds_restricted``, ``seconds_local_search``, ``seconds_milp``) and the column counts.
-    Ctrl-C raises :class:`wedgenet.FitInterrupted` with the network of the last restricted solve.
+    ``bound_seconds``, ``bound_solved_to_optimality``, ``bound_scope``, ...; absent when no
+    pricing MILP ran), ``stopped_by`` (one of ``STOP_RULES``), ``reproducible``, ``n_rounds``,
+    the time split (``seconds_restricted``, ``seconds_local_search``, ``seconds_milp``) and the
+    column counts.  Ctrl-C raises :class:`wedgenet.FitInterrupted` with the network of the last
+    restricted solve.
     """
     from ..fitting import FitInterrupted, encode_targets
 
@@ -301,8 +365,10 @@ def fit_beyond(X, y, *, lam: float, loss: str = "squared", reg: str = "l1", bias
     tol = check_nonneg_float("tol", tol, strictly_positive=True)
     verbose = check_bool("verbose", verbose)
     max_starts = check_positive_int("max_starts", max_starts)
-    slice0 = min(60.0, max(5.0, time_limit / 5)) if milp_slice is None else check_nonneg_float(
-        "milp_slice", milp_slice, strictly_positive=True)
+    milp_nodes = check_positive_int("milp_nodes", milp_nodes)
+    milp_escalations = check_positive_int("milp_escalations", milp_escalations, minimum=0)
+    milp_max_binaries = check_positive_int("milp_max_binaries", milp_max_binaries, minimum=0)
+    max_rounds = check_positive_int("max_rounds", max_rounds)
     yy = encode_targets(loss, y, n)
     if yy.ndim != 1:
         raise ValueError("y must be 1-D (scalar output) for fit_beyond")
@@ -316,63 +382,91 @@ def fit_beyond(X, y, *, lam: float, loss: str = "squared", reg: str = "l1", bias
         raise ValueError(f"seed_network has {seeds[0].shape[1]} inputs; X has {d} features")
     loss_obj = get_loss(loss)
     t0 = time.perf_counter()
-    deadline = t0 + time_limit
     D = dictionary(Xa, reg=reg, bias=bias, max_columns=max_columns, random_state=random_state)
     theorem = get_family(reg, bias, 2).theorem(d)
-    run = ColumnGeneration(Xa, yy, lam, loss_obj, reg, bias, D, tol=tol, verbose=verbose, theorem=theorem)
+    run = ColumnGeneration(Xa, yy, lam, loss_obj, reg, bias, D, tol=tol, verbose=verbose, theorem=theorem,
+                           deadline=t0 + time_limit)
     run.t0 = t0
-    run.log(f"sampled dictionary: {D.n_columns:,} columns; time limit {time_limit:.0f}s")
-    milp_time = slice0
+    run.log(f"sampled dictionary: {D.n_columns:,} columns; safety-net time limit {time_limit:g}s")
     try:
-        run.solve()
-        run.log(f"restricted solve: objective {run.upper:.10g}, {run.res.support.size} neurons")
-        if adam:
-            seeds = _adam_seeds(run, lam, loss, reg, bias, random_state, ADAM_TIME_SHARE * time_limit)
-        if seeds is not None:
-            ts = time.perf_counter()
-            added = run.add_seeds(*seeds, deadline=ts + ADAM_TIME_SHARE * time_limit)
-            run.times["seed"] += time.perf_counter() - ts
-            if added:
-                run.solve()
-            run.log(f"{added} snapped seed neurons added; objective {run.upper:.10g}, "
-                    f"{run.res.support.size} neurons")
-            if adam:
-                polish_end = time.perf_counter() + ADAM_TIME_SHARE * time_limit
-                for _ in range(POLISH_ROUNDS):
-                    if not run.polish_seeds(polish_end):
-                        break
-        reserve = max(0.3 * time_limit, slice0)  # kept for the pricing MILP until the first bound
-        while time.perf_counter() < deadline:
-            ls_deadline = deadline - (0.0 if run.history else reserve)
-            if time.perf_counter() < ls_deadline:
-                before = run.upper
-                added = run.heuristic(max_starts, ls_deadline)
-                if added:
-                    run.solve()
-                    run.log(f"local search added {added} columns; objective {run.upper:.10g}, "
-                            f"{run.res.support.size} neurons")
-                    gain = (before - run.upper) / max(abs(before), 1e-300)
-                    if gain > LOCAL_GAIN_RTOL and time.perf_counter() < ls_deadline:
-                        continue
-            remaining = deadline - time.perf_counter()
-            if remaining < 1.0:
-                break
-            added = run.exact(min(milp_time, remaining))
-            if run.gap <= tol:
-                break
-            if added:
-                run.solve()
-                run.log(f"MILP added {added} columns; objective {run.upper:.10g}")
-            else:
-                milp_time *= 2
+        _run_loop(run, adam, seeds, lam, loss, reg, bias, random_state, max_starts, milp_nodes, milp_escalations,
+                  milp_max_binaries, max_rounds)
     except KeyboardInterrupt as exc:
         net = run.network() if run.res is not None else None
         if net is not None:
             net.info["interrupted"] = True
         raise FitInterrupted("fit_beyond interrupted; the network of the last restricted solve is attached", net) \
             from exc
-    if not run.history:  # no MILP round ran (time limit): the bound is the trivial 0
-        run.history.append((time.perf_counter() - t0, run.best_lb, run.upper))
+    if run.clock_stops:  # the safety net acted somewhere: whatever rule ended the loop, the clock shaped it
+        run.stopped_by = "time_limit"
+    run.log(f"stopped by {run.stopped_by} after {run.n_rounds} rounds"
+            + (f" (clock stopped: {', '.join(run.clock_stops)})" if run.clock_stops else ""))
     net = run.network()
-    net.info["bound_history"] = ";".join(f"{t:.1f}:{lb:.10g}:{ub:.10g}" for t, lb, ub in run.history)
+    if run.history:
+        net.info["bound_history"] = ";".join(f"{t:.1f}:{lb:.10g}:{ub:.10g}" for t, lb, ub in run.history)
     return net
+
+
+def _run_loop(run: ColumnGeneration, adam: bool, seeds, lam, loss, reg, bias, random_state, max_starts: int,
+              milp_nodes: int, milp_escalations: int, milp_max_binaries: int, max_rounds: int) -> None:
+    """Seeding, then rounds of local search and pricing MILP until a stopping rule (module docstring)."""
+    run.solve()
+    run.log(f"restricted solve: objective {run.upper:.10g}, {run.res.support.size} neurons")
+    if adam:
+        seeds = _adam_seeds(run, lam, loss, reg, bias, random_state)
+    if seeds is not None and seeds[0].shape[0]:
+        ts = time.perf_counter()
+        added = run.add_seeds(*seeds)
+        run.times["seed"] += time.perf_counter() - ts
+        if added:
+            run.solve()
+        run.log(f"{added} snapped seed neurons added; objective {run.upper:.10g}, {run.res.support.size} neurons")
+        if adam:
+            for _ in range(POLISH_ROUNDS):
+                if not run.polish_seeds():
+                    break
+    node_limit, escalations = milp_nodes, 0
+    last_milp = None  # (objective, node limit) of the last MILP: at the same point it would repeat itself
+    run.stopped_by = "max_rounds"
+    for _ in range(max_rounds):
+        if run.out_of_time("rounds"):
+            break
+        run.n_rounds += 1
+        before = run.upper
+        for _ in range(LOCAL_ROUNDS):
+            b0 = run.upper
+            added = run.heuristic(max_starts)
+            if not added:
+                break
+            run.solve()
+            run.log(f"local search added {added} columns; objective {run.upper:.10g}, "
+                    f"{run.res.support.size} neurons")
+            if (b0 - run.upper) <= LOCAL_GAIN_RTOL * max(abs(b0), 1e-300) or run.clock_stops:
+                break
+        if run.clock_stops:
+            break
+        k = n_binaries(run.geo, run.res.theta)
+        milp = k <= milp_max_binaries
+        if milp and last_milp != (run.upper, node_limit):
+            last_milp = (run.upper, node_limit)
+            added = run.exact(node_limit)
+            if run.gap <= run.tol:
+                run.stopped_by = "gap"
+                break
+            if added:
+                run.solve()
+                run.log(f"MILP added {added} columns; objective {run.upper:.10g}")
+            if run.clock_stops:
+                break
+        elif not milp and not run.milp_skipped:
+            run.milp_skipped = (f"the pricing program has {k} binaries > milp_max_binaries={milp_max_binaries}: "
+                                "local search only, no bound (net.bound(X, y, time_limit=...) computes one)")
+            run.log(run.milp_skipped)
+        if (before - run.upper) > LOCAL_GAIN_RTOL * max(abs(before), 1e-300):
+            continue
+        if milp and escalations < milp_escalations:
+            escalations += 1
+            node_limit *= MILP_NODE_GROWTH
+            continue
+        run.stopped_by = "no improving column"
+        break

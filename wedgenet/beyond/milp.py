@@ -56,7 +56,7 @@ from scipy.sparse import csr_matrix, hstack, vstack
 from .._linalg import row_norms
 from .vertices import Geometry
 
-__all__ = ["PricingResult", "SideResult", "price_milp", "solve_side"]
+__all__ = ["PricingResult", "SideResult", "price_milp", "solve_side", "n_binaries"]
 
 
 @dataclass
@@ -70,6 +70,8 @@ class SideResult:
     nodes: int
     seconds: float
     status: str
+    #: whether HiGHS stopped at its time limit (then the result depends on the machine's speed)
+    timed_out: bool = False
 
 
 @dataclass
@@ -82,6 +84,24 @@ class PricingResult:
     optimal: bool
     nodes: int
     seconds: float
+    #: whether a side stopped at its time limit (a node limit alone gives a reproducible result)
+    timed_out: bool = False
+
+
+def n_binaries(geo: Geometry, theta: np.ndarray) -> int:
+    """The binaries of the larger side of the pricing program at ``theta`` (centered model, one slice).
+
+    A sample gets a binary on the side ``t = +-theta`` when ``t_i > 0`` and its pre-activation
+    interval ``[L_i, U_i] = [-B - m_i, B + m_i]`` contains 0 (``_side_model``); with ``B = max m_i``
+    that is every sample with ``m_i > 0`` (with biases).  The root node's cost grows steeply with
+    it (benchmarks: about 1 s at 75 binaries, tens of seconds at 220, d = 10).
+    """
+    Xs = geo.Xs
+    inf = np.abs(Xs).max(axis=1)
+    m = inf if geo.p == 1 else np.minimum(row_norms(Xs, 1), math.sqrt(geo.d) * inf)
+    B = float(m.max()) if geo.bias else 0.0
+    live = (B + m > 0) & (-B - m < 0)
+    return int(max(np.count_nonzero(live & (theta > 0)), np.count_nonzero(live & (theta < 0))))
 
 
 def _solve_child(conn, args):
@@ -178,14 +198,15 @@ def _hull_rows(Xs, idx, hpos, p, bias, blo, bhi, radius, d, nw, nh, ns, nvar):
 
 def _side_model(Xs: np.ndarray, tt: np.ndarray, p: int, bias: bool, blo: float, bhi: float,
                 cutoff_scaled: float | None, rel_gap: float, time_limit: float,
-                hull: bool = False) -> tuple[dict, int]:
+                hull: bool = False, node_limit: int | None = None) -> tuple[dict, int]:
     """The MILP of ``max sum_i tt_i (w' . x'_i + b')_+`` for ``b'`` in ``[blo, bhi]`` (scipy ``milp`` args).
 
     Per sample, ``u_i`` lies in ``[L_i, U_i] = [blo - m_i, bhi + m_i]``: a sample with ``U_i <= 0``
     is never active (``h_i = 0``, dropped), one with ``L_i >= 0`` always active (``h_i = u_i``, no
     binary); the others get ``h_i <= u_i - L_i (1 - s_i)``, ``h_i <= U_i s_i`` (``t_i > 0``) or
     ``h_i >= u_i`` (``t_i < 0``), ``h_i >= 0``.  Returns the arguments and ``2 d + 1`` (the
-    offset of the ``h`` variables).
+    offset of the ``h`` variables).  ``node_limit`` caps the branch-and-bound nodes (HiGHS's
+    ``mip_max_nodes``: a deterministic amount of work, unlike ``time_limit``).
     """
     n, d = Xs.shape
     inf = np.abs(Xs).max(axis=1)
@@ -264,11 +285,14 @@ def _side_model(Xs: np.ndarray, tt: np.ndarray, p: int, bias: bool, blo: float, 
     args = dict(c=c, constraints=LinearConstraint(vstack(rows).tocsr(), np.concatenate(lbs), np.concatenate(ubs)),
                 integrality=integrality, bounds=Bounds(lb, ub),
                 options={"time_limit": max(float(time_limit), 0.05), "mip_rel_gap": rel_gap, "presolve": True})
+    if node_limit is not None:
+        args["options"]["node_limit"] = int(node_limit)
     return args, nw
 
 
 def solve_side(geo: Geometry, t: np.ndarray, *, time_limit: float, cutoff: float | None = None,
-               center: bool = True, b_slices: int = 1, hull: bool = False, rel_gap: float = 1e-7) -> SideResult:
+               center: bool = True, b_slices: int = 1, hull: bool = False, rel_gap: float = 1e-7,
+               node_limit: int | None = None) -> SideResult:
     """``max sum_i t_i (w . x_i + b)_+`` over unit neurons (data units), by the MILP of the module docstring.
 
     ``t`` need not be normalised.  ``cutoff`` (data units) is a value some neuron is known to
@@ -276,6 +300,8 @@ def solve_side(geo: Geometry, t: np.ndarray, *, time_limit: float, cutoff: float
     ``b_slices > 1`` branches on the bias first: ``[-B, B]`` is cut into equal slices, each a
     MILP with narrower intervals ``[L_i, U_i]`` (samples always or never active drop their
     binaries); ``V_+`` is the largest slice maximum, and the time is shared out slice by slice.
+    ``node_limit`` (per slice) bounds the work deterministically; ``time_limit`` then only guards
+    against a slow machine (``timed_out`` says when it stopped the solve).
     """
     t0 = time.perf_counter()
     d = geo.d
@@ -295,15 +321,16 @@ def solve_side(geo: Geometry, t: np.ndarray, *, time_limit: float, cutoff: float
     unit = Rn * tscale  # objective in scaled units -> data units (unit-norm data neuron)
     k = max(1, int(b_slices)) if geo.bias else 1
     edges = np.linspace(-B, B, k + 1)
-    upper_s, value, v, nodes, optimal, status = -np.inf, -np.inf, None, 0, True, ""
+    upper_s, value, v, nodes, optimal, status, timed_out = -np.inf, -np.inf, None, 0, True, "", False
     cut_s = None if cutoff is None or not np.isfinite(cutoff) or cutoff <= 0 else cutoff / unit * (1.0 - 1e-7)
     for j in range(k):
         tl = (time_limit - (time.perf_counter() - t0)) / (k - j)
         args, nw = _side_model(Xs, tt, geo.p, geo.bias, edges[j], edges[j + 1], None if k > 1 else cut_s,
-                               rel_gap, tl, hull)
+                               rel_gap, tl, hull, node_limit)
         out = _run_milp(args)
         nodes += int(out["nodes"] or 0)
         status = out["message"]
+        timed_out |= "time limit" in status.lower()
         if out["status"] == 2:  # infeasible: only with a cutoff above this side's maximum
             upper_s = max(upper_s, cut_s if cut_s is not None else 0.0)
             continue
@@ -329,14 +356,16 @@ def solve_side(geo: Geometry, t: np.ndarray, *, time_limit: float, cutoff: float
     # safety margin for HiGHS's tolerances on the O(1) scaled program
     upper = upper_s * unit * (1.0 + 1e-9) + 1e-12 * unit
     return SideResult(float(upper), float(value * unit) if np.isfinite(value) else -np.inf, v, bool(optimal), nodes,
-                      time.perf_counter() - t0, status)
+                      time.perf_counter() - t0, status, timed_out)
 
 
 def price_milp(geo: Geometry, theta: np.ndarray, lam: float, *, time_limit: float,
                cutoffs: tuple[float | None, float | None] = (None, None), center: bool = True,
-               b_slices: int = 1, hull: bool = False, verbose: bool = False) -> PricingResult:
+               b_slices: int = 1, hull: bool = False, verbose: bool = False,
+               node_limit: int | None = None) -> PricingResult:
     """Both sides ``V_+(theta)``, ``V_+(-theta)`` (half the time each, the unused time of the
     first passed on); returns the certified upper bound and the incumbents, divided by ``lam``.
+    ``node_limit`` caps each side's branch-and-bound nodes (deterministic work).
 
     ``cutoffs`` are values (data units) known to be reached on each side (e.g. by local search)."""
     t0 = time.perf_counter()
@@ -345,7 +374,7 @@ def price_milp(geo: Geometry, theta: np.ndarray, lam: float, *, time_limit: floa
         remaining = time_limit - (time.perf_counter() - t0)
         tl = remaining / (2 - k)
         r = solve_side(geo, sgn * theta, time_limit=max(tl, 0.05), cutoff=cutoffs[k], center=center,
-                       b_slices=b_slices, hull=hull)
+                       b_slices=b_slices, hull=hull, node_limit=node_limit)
         if verbose:
             print(f"[bound] pricing MILP, side {'+' if sgn > 0 else '-'}: violation <= {r.upper / lam:.6g}, "
                   f"incumbent {r.value / lam:.6g}, {r.nodes} nodes, {r.seconds:.1f}s ({r.status})")
@@ -354,4 +383,5 @@ def price_milp(geo: Geometry, theta: np.ndarray, lam: float, *, time_limit: floa
     inc = [(r.v, r.value / lam) for _, r in sides if r.v is not None]
     lower = max((val for _, val in inc), default=-np.inf)
     return PricingResult(upper=float(upper), lower=float(lower), V=inc, optimal=all(r.optimal for _, r in sides),
-                         nodes=sum(r.nodes for _, r in sides), seconds=time.perf_counter() - t0)
+                         nodes=sum(r.nodes for _, r in sides), seconds=time.perf_counter() - t0,
+                         timed_out=any(r.timed_out for _, r in sides))

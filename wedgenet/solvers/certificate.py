@@ -22,6 +22,10 @@ columns those are: the certificate's ``scope``.
 
 A ``lower_bound`` on the network problem's optimal value (from a bound over every neuron, see
 ``wedgenet.beyond``) turns any scope into a measured distance to the global optimum.
+
+``clock_stopped`` records that a run which normally stops on work (column generation) was cut
+short by its safety-net ``time_limit``: the result then depends on the machine's speed, and the
+verdict says so.
 """
 
 from __future__ import annotations
@@ -60,6 +64,8 @@ class Certificate:
     lower_bound: float | None = None
     #: how ``lower_bound`` was obtained (one line)
     bound_method: str | None = None
+    #: the run was stopped by its safety-net time limit, not by its work rule (not reproducible)
+    clock_stopped: bool = False
 
     def __post_init__(self) -> None:
         if self.scope not in SCOPES:
@@ -106,6 +112,8 @@ class Certificate:
         if bg is not None and not (closed and self.scope == "all_candidates" and self.exact):
             how = f" ({self.bound_method})" if self.bound_method else ""
             head += f"; proven within {100 * bg:.3g}% of the global optimum{how}"
+        if self.clock_stopped:
+            head += "; stopped at time_limit; not reproducible"
         return head
 
     # ------------------------------------------------------------------ persistence
