@@ -141,3 +141,84 @@ def test_fit_beyond_l2_brackets_the_exact_l2_optimum():
     net = fit_beyond(X, y, lam=lam, reg="l2", max_columns=10, time_limit=20, random_state=0)
     assert net.info["bound_lower_bound"] <= opt * (1 + 1e-9)
     assert net.objective(X, y) >= opt * (1 - 1e-9)
+
+
+@pytest.mark.parametrize("kw", [dict(milp_nodes=0), dict(milp_escalations=-1), dict(milp_max_binaries=-1),
+                                dict(max_rounds=0), dict(milp_nodes=1.5)])
+def test_fit_beyond_rejects_bad_work_limits(kw):
+    X, y = _data(1, 10, 2)
+    with pytest.raises(ValueError, match=next(iter(kw))):
+        fit_beyond(X, y, lam=1.0, **kw)
+
+
+def test_fit_beyond_stops_by_rule_and_says_when_the_clock_stopped_it():
+    X, y = _data(5, 20, 3)
+    net = fit_beyond(X, y, lam=0.1, max_columns=20, time_limit=120, random_state=0)
+    assert net.info["stopped_by"] in ("gap", "no improving column", "max_rounds")
+    assert net.info["reproducible"] is True and "clock_stopped" not in net.info
+    assert 1 <= net.info["n_rounds"] <= 50
+    # the safety net: a time limit far too short stops the run, and the network says so
+    cut = fit_beyond(X, y, lam=0.1, max_columns=20, time_limit=1e-3, random_state=0)
+    assert cut.info["stopped_by"] == "time_limit" and cut.info["reproducible"] is False
+    assert cut.info["clock_stopped"]
+    assert cut.objective(X, y) >= net.objective(X, y) * (1 - 1e-9)
+
+
+def test_fit_beyond_without_the_milp_claims_no_bound():
+    """A pricing program over milp_max_binaries is not solved: local search only, and no bound."""
+    X, y = _data(5, 20, 3)
+    net = fit_beyond(X, y, lam=0.1, max_columns=20, time_limit=120, random_state=0, milp_max_binaries=0)
+    assert net.info["n_columns_added_milp"] == 0 and net.info["seconds_milp"] == 0.0
+    assert "bound_lower_bound" not in net.info and "milp_skipped" in net.info
+    assert net.info["stopped_by"] == "no improving column"
+
+
+def test_a_clock_stopped_certificate_says_it_is_not_reproducible(tmp_path):
+    from wedgenet.solvers.certificate import Certificate
+
+    c = Certificate(primal=1.0, dual=1.0, gap=0.0, relative_gap=0.0, max_violation=1.0, n_columns_priced=10,
+                    scope="sampled")
+    assert "not reproducible" not in c.verdict()
+    assert c.with_scope("sampled", clock_stopped=True).verdict().endswith("stopped at time_limit; not reproducible")
+    X, y = _data(3, 16, 2)
+    net = wn.fit(X, y, lam=0.3, max_columns=6, random_state=1)
+    net.set_certificate(net.certificate.with_scope("sampled", clock_stopped=True))
+    back = wn.load(net.save(tmp_path / "n.json"))
+    assert back.certificate.clock_stopped and "not reproducible" in back.summary()
+
+
+@pytest.fixture(scope="module")
+def default_d10_fits():
+    """Two default fits (column generation, same random_state) of a 50 x 10 regression table."""
+    import warnings
+
+    from wedgenet import WedgeRegressor
+
+    rng = np.random.default_rng(13)
+    X = rng.normal(size=(50, 10))
+    y = X[:, 0] * X[:, 1] + np.abs(X[:, 2]) - X[:, 3] + 0.1 * rng.normal(size=50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the SamplingWarning of a default d = 10 fit
+        # the safety net far away: what is tested is the stopping rule, not the machine's speed
+        fits = [WedgeRegressor(random_state=0, time_limit=300).fit(X, y) for _ in range(2)]
+    return X, fits
+
+
+@pytest.mark.slow
+def test_two_default_d10_fits_give_identical_predictions(default_d10_fits):
+    X, (a, b) = default_d10_fits
+    Xt = np.random.default_rng(1).normal(size=(30, 10))
+    np.testing.assert_array_equal(a.predict(Xt), b.predict(Xt))
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    assert a.network_.n_neurons == b.network_.n_neurons > 0
+
+
+@pytest.mark.slow
+def test_a_default_d10_fit_at_n50_stops_by_its_rule_not_the_clock(default_d10_fits):
+    _, (a, _) = default_d10_fits
+    i = a.network_.info
+    assert i["certificate_scope"] == "sampled candidates + column generation"
+    assert i["stopped_by"] in ("gap", "no improving column", "max_rounds")
+    assert i["reproducible"] is True and "clock_stopped" not in i
+    assert not a.network_.certificate.clock_stopped
+    assert "not reproducible" not in a.network_.summary()

@@ -71,12 +71,12 @@ POLISH_LR = 1e-3
 LOCAL_ROUNDS = 10
 #: the pricing MILP's first node limit per side, its growth after a round without an improving
 #: column and how many times it may grow (then the loop stops)
-MILP_NODES = 200
+MILP_NODES = 100
 MILP_NODE_GROWTH = 4
 MILP_ESCALATIONS = 1
 #: the MILP prices only programs with at most this many binaries (its root node is measured at about
 #: 1 s with 75 binaries and 30-60 s with 220, d = 10, 2 cores)
-MILP_MAX_BINARIES = 100
+MILP_MAX_BINARIES = 40
 #: rounds (local search + MILP) at most
 MAX_ROUNDS = 50
 #: the stopping rules, as ``net.info["stopped_by"]`` names them
