@@ -71,7 +71,10 @@ _COMMON_PARAMS = """\
     time_limit : float or None, default=30.0
         Seconds: when the pricing passes over every candidate neuron are estimated to take
         longer, the candidates are sampled instead and the certificate's scope says
-        ``"sampled"``.  None prices every candidate however long it takes.
+        ``"sampled"``; column generation then grows the sample until a round adds no improving
+        column (a work rule: fits with the same int ``random_state`` are identical), with the
+        rest of ``time_limit`` as a safety net only (when it acts, the verdict says "stopped at
+        time_limit; not reproducible").  None prices every candidate however long it takes.
     reg : {"l1", "l2"}, default="l1"
         The ``p`` of the weight penalty.  ``"l1"`` is exact: a gap closed over every candidate
         proves the global optimum; ``"l2"`` approximates the network problem within ``1/(1-eps)``.

@@ -530,9 +530,14 @@ def fit(
     lam : float > 0, optional
         The absolute strength.  Give ``lam`` or ``lam_ratio``, not both.
     lam_ratio : float in (0, 1], optional
-        The strength relative to :func:`lam_max` (``lam = lam_ratio * lam_max``, computed over
-        the same dictionary); default 0.05 when ``lam`` is not given.  ``lam >= lam_max`` warns:
-        the network is then empty.
+        The strength relative to :func:`lam_max` (``lam = lam_ratio * lam_max``); default 0.05
+        when ``lam`` is not given.  ``lam_max`` is computed over the dictionary the fit has when
+        it resolves ``lam``: every candidate, or the sample when the plan (or the measured first
+        chunk) sampled them.  When the pass that computes it shows that pricing every candidate
+        would exceed ``time_limit``, the fit then samples the candidates for the solve (a
+        :class:`SamplingWarning`): ``lam_max`` is then over every candidate while the solve is
+        over a sample (``net.info["lam_max"]`` is the value used).  ``lam >= lam_max`` warns: the
+        network is then empty.
     loss : a registered loss name (``wedgenet.solvers.LOSSES``): "squared" (``0.5 ||r||^2``),
         "logistic", "hinge", "squared_hinge", "softmax".
     reg, bias, depth, max_columns, random_state, memory_budget : see :func:`wedgenet.dictionary`.
@@ -566,9 +571,12 @@ def fit(
         problem (:meth:`WedgeNetwork.bound`, a pricing MILP over every neuron): the verdict then
         says "proven within X% of the global optimum".
     column_generation : bool, optional
-        Grow a sampled dictionary by column generation (adjacent-vertex local search and the
-        pricing MILP, :func:`wedgenet.beyond.fit_beyond`) for the rest of ``time_limit``, with a
-        certified lower bound.  Default: on when the fit sampled the candidates itself
+        Grow a sampled dictionary by column generation (Adam seeds, adjacent-vertex local search
+        and the pricing MILP, :func:`wedgenet.beyond.fit_beyond`) until a round adds no improving
+        column (a work rule, so the result is reproducible for a fixed ``random_state``), with a
+        certified lower bound when the pricing MILP ran.  The rest of ``time_limit`` is only its
+        safety net; when it acts, ``net.info["stopped_by"]`` is ``"time_limit"`` and the verdict
+        says "not reproducible".  Default: on when the fit sampled the candidates itself
         (two-layer, scalar output, squared/logistic/hinge loss).
 
     Returns
@@ -635,10 +643,17 @@ def fit_path(
     geometric grid (like scikit-learn's ``lasso_path``).  The other keywords are those of
     :func:`fit` (``lam`` and ``lam_ratio`` excepted).  The dictionary is built once; each solve
     starts from the previous working set (warm start), so a decreasing sequence is cheapest.
+
+    ``time_limit`` (seconds, default 120) means what it means for :func:`fit`, for the whole path:
+    candidates estimated beyond it are sampled (a :class:`SamplingWarning`), and no working-set
+    iteration starts that would end after it; once it has passed, each remaining ``lam`` gets one
+    iteration, and its certificate (with a ``ConvergenceWarning``) says how far that is from
+    optimal.  ``None`` or ``inf``: no limit.
     """
     if "lam" in kw or "lam_ratio" in kw:
         raise ValueError("fit_path takes lams= (absolute values) or the default grid (n_lams, lam_min_ratio), "
                          "not lam/lam_ratio")
+    t0 = time.perf_counter()
     s = FitSettings.build(**kw)
     if s.certify_all:
         raise ValueError("certify_all is not supported by fit_path; certify the chosen network with fit()")
@@ -665,11 +680,12 @@ def fit_path(
                                                       prep.D.fit_intercept))
     nets = []
     warm = None
+    deadline = t0 + s.time_limit if math.isfinite(s.time_limit) else None
     for lam in lam_arr:
         problem = LassoProblem(prep.D, prep.y, float(lam), s.loss, prep.D.fit_intercept)
         extra = {"warm_start": warm} if solver_name == "working_set" else {}
         res = _solve(solver_be, problem, prep.D, lam=float(lam), loss=s.loss.name, tol=s.tol, max_iter=s.max_iter,
-                     verbose=s.verbose, **extra)
+                     verbose=s.verbose, deadline=deadline, **extra)
         warm = res
         nets.append(_network(prep, problem, res, s, float(lam), False, lm))
     return nets

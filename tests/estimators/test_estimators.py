@@ -27,13 +27,10 @@ from wedgenet.datasets import make_spiral, make_xor
 
 # Instances for scikit-learn's estimator checks.  WedgeRegressor() and WedgeClassifier() are
 # checked with their defaults (standardized, lam_ratio=0.05, the default time limit, which samples
-# 20,000 candidate columns on the checks' 10-feature data sets and then runs column generation for
-# the rest of time_limit).  The binary-only hinge and the softmax variants sample 500 columns
+# 20,000 candidate columns on the checks' 10-feature data sets and then runs column generation
+# until its work rule stops it: reproducible for a fixed random_state, so check_regressors_int's
+# two fits agree).  The binary-only hinge and the softmax variants sample 500 columns
 # reproducibly (max_columns, random_state: user options).
-# One check is expected to fail, and says why: check_regressors_int compares two default fits to
-# 0.01, but at d = 10 the default fit is column generation stopped by the 30 s time limit, so how
-# far it gets depends on the machine's speed at the time (issue 13 records this as open: column
-# generation should stop on a reproducible work budget, not on the clock).
 CHECK_KW = dict(max_columns=500, random_state=0)
 CHECK_INSTANCES = [
     WedgeRegressor(),
@@ -43,14 +40,7 @@ CHECK_INSTANCES = [
 ]
 
 
-def _expected_failed_checks(estimator) -> dict[str, str]:
-    if isinstance(estimator, WedgeRegressor) and estimator.max_columns is None:
-        return {"check_regressors_int": "time-limited column generation at d = 10 is not reproducible "
-                                        "between two fits (issue 13)"}
-    return {}
-
-
-@parametrize_with_checks(CHECK_INSTANCES, expected_failed_checks=_expected_failed_checks)
+@parametrize_with_checks(CHECK_INSTANCES)
 def test_sklearn_estimator_checks(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)  # e.g. "solution may be inaccurate"
