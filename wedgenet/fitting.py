@@ -451,7 +451,8 @@ def _column_generation(prep: _Prepared, s: FitSettings, lam: float, lm: LamMax |
 
     net = fit_beyond(prep.X, prep.y, lam=lam, loss=s.loss.name, reg=s.reg, bias=s.bias,
                      max_columns=prep.plan.max_columns or AUTO_COLUMNS, time_limit=seconds, tol=max(s.tol, 1e-4),
-                     random_state=s.random_state, verbose=s.verbose)
+                     random_state=s.random_state, verbose=s.verbose,
+                     base=None if prep.D.streamed else prep.D)  # the sample the fit drew (no second draw)
     cert = net.certificate.with_scope("sampled", exact=bool(prep.D.exact),
                                       clock_stopped=not net.info.get("reproducible", True))
     lb = net.info.get("bound_lower_bound")

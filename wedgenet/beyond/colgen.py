@@ -320,7 +320,7 @@ def fit_beyond(X, y, *, lam: float, loss: str = "squared", reg: str = "l1", bias
                max_columns: int = 20000, time_limit: float = 300.0, tol: float = 1e-4, random_state=None,
                verbose: bool = False, seed_network="adam", max_starts: int = 16, milp_nodes: int = MILP_NODES,
                milp_escalations: int = MILP_ESCALATIONS, milp_max_binaries: int = MILP_MAX_BINARIES,
-               max_rounds: int = MAX_ROUNDS) -> WedgeNetwork:
+               max_rounds: int = MAX_ROUNDS, base=None) -> WedgeNetwork:
     """Train a two-layer ReLU network by column generation over every neuron, with a certified bound.
 
     See the module docstring for the loop and its stopping rule.  ``tol`` is the target relative
@@ -337,7 +337,10 @@ def fit_beyond(X, y, *, lam: float, loss: str = "squared", reg: str = "l1", bias
     network with ``W1, b1``; or a tuple ``(W1, b1)``; ``None``: no seed): its neurons, each
     snapped to its vertex (the samples nearest its breakline), join the sampled set before the
     first local search, so the result is never worse than the seed's snapped neurons refitted
-    and every neuron stays sample-defined.
+    and every neuron stays sample-defined.  ``base`` is the sampled dictionary of ``X`` when the
+    caller has built it already (an explicit dictionary with ``columns``, ``weights``, ``biases``
+    and ``provenance``; :func:`wedgenet.fit` passes its own); default: built here from
+    ``max_columns`` and ``random_state``.
 
     Returns a :class:`~wedgenet.WedgeNetwork` whose neurons carry their defining samples (the
     tight rows of their vertex); ``net.info`` holds the bound as flat ``bound_*`` entries
@@ -382,7 +385,10 @@ def fit_beyond(X, y, *, lam: float, loss: str = "squared", reg: str = "l1", bias
         raise ValueError(f"seed_network has {seeds[0].shape[1]} inputs; X has {d} features")
     loss_obj = get_loss(loss)
     t0 = time.perf_counter()
-    D = dictionary(Xa, reg=reg, bias=bias, max_columns=max_columns, random_state=random_state)
+    if base is not None and (getattr(base, "streamed", False) or base.shape[0] != n):
+        raise ValueError("base must be an explicit dictionary of X (n rows)")
+    D = base if base is not None else dictionary(Xa, reg=reg, bias=bias, max_columns=max_columns,
+                                                 random_state=random_state)
     theorem = get_family(reg, bias, 2).theorem(d)
     run = ColumnGeneration(Xa, yy, lam, loss_obj, reg, bias, D, tol=tol, verbose=verbose, theorem=theorem,
                            deadline=t0 + time_limit)
