@@ -144,7 +144,7 @@ def test_fit_beyond_l2_brackets_the_exact_l2_optimum():
 
 
 @pytest.mark.parametrize("kw", [dict(milp_nodes=0), dict(milp_escalations=-1), dict(milp_max_binaries=-1),
-                                dict(max_rounds=0), dict(milp_nodes=1.5)])
+                                dict(max_rounds=0), dict(milp_nodes=1.5), dict(max_local_searches=-1)])
 def test_fit_beyond_rejects_bad_work_limits(kw):
     X, y = _data(1, 10, 2)
     with pytest.raises(ValueError, match=next(iter(kw))):
@@ -154,7 +154,7 @@ def test_fit_beyond_rejects_bad_work_limits(kw):
 def test_fit_beyond_stops_by_rule_and_says_when_the_clock_stopped_it():
     X, y = _data(5, 20, 3)
     net = fit_beyond(X, y, lam=0.1, max_columns=20, time_limit=120, random_state=0)
-    assert net.info["stopped_by"] in ("gap", "no improving column", "max_rounds")
+    assert net.info["stopped_by"] in ("gap", "no improving column", "work budget")
     assert net.info["reproducible"] is True and "clock_stopped" not in net.info
     assert 1 <= net.info["n_rounds"] <= 50
     # the safety net: a time limit far too short stops the run, and the network says so
@@ -218,7 +218,7 @@ def test_a_default_d10_fit_at_n50_stops_by_its_rule_not_the_clock(default_d10_fi
     _, (a, _) = default_d10_fits
     i = a.network_.info
     assert i["certificate_scope"] == "sampled candidates + column generation"
-    assert i["stopped_by"] in ("gap", "no improving column", "max_rounds")
+    assert i["stopped_by"] in ("gap", "no improving column", "work budget")
     assert i["reproducible"] is True and "clock_stopped" not in i
     assert not a.network_.certificate.clock_stopped
     assert "not reproducible" not in a.network_.summary()

@@ -15,8 +15,9 @@ The loop (``fit_beyond``) stops on *work*, not on the clock, so a fit is reprodu
 3. A *round*: the heuristic pricer (:mod:`~wedgenet.beyond.local_search`) climbs from the
    ``max_starts`` best-scoring columns to adjacent vertices of the arrangement while
    ``|K_j^T theta| / lam`` increases; every local maximum above 1 joins the set, and the climb
-   repeats (at most ``LOCAL_ROUNDS`` times) while it lowers the objective by more than
-   ``LOCAL_GAIN_RTOL``.  Then the exact pricer (:mod:`~wedgenet.beyond.milp`): the MILP bounds
+   repeats while it lowers the objective by more than ``LOCAL_GAIN_RTOL``, at most
+   ``max_local_searches`` times over the whole run (a climb costs seconds at d = 30).
+   Then the exact pricer (:mod:`~wedgenet.beyond.milp`): the MILP bounds
    the maximum violation over every neuron within a *node limit* (``milp_nodes`` branch-and-bound
    nodes per side, deterministic work).  Its certified upper bound gives the lower bound of
    :mod:`~wedgenet.beyond.bound` (the best over rounds: every round's ``theta`` is a dual
@@ -27,8 +28,10 @@ The loop (``fit_beyond``) stops on *work*, not on the clock, so a fit is reprodu
 4. Stop when the relative gap ``(objective - best lower bound) / objective <= tol``, or when a
    round adds no *improving* column (one that lowers the objective by more than
    ``LOCAL_GAIN_RTOL``): such a round first multiplies the node limit by ``MILP_NODE_GROWTH``
-   (at most ``milp_escalations`` times, only while the MILP runs), then ends the loop; or after
-   ``max_rounds`` rounds.  ``net.info["stopped_by"]`` names the rule.
+   (at most ``milp_escalations`` times, only while the MILP runs), then ends the loop
+   (``"no improving column"``); or when the work budget is spent (``"work budget"``: ``max_rounds``
+   rounds, or the local searches spent while no MILP runs).  ``net.info["stopped_by"]`` names
+   the rule.
 5. ``time_limit`` is a safety net only: every stage stops at it (Adam steps, snapping, climbs,
    the MILP's HiGHS time limit, the restricted solve's iterations).  When it acts, the result
    depends on the machine's speed: ``net.info["stopped_by"] == "time_limit"`` and
@@ -62,13 +65,18 @@ LOCAL_GAIN_RTOL = 1e-4
 #: the ``seed_network="adam"`` runs: width, steps per run and the number of runs (different inits)
 ADAM_WIDTH = 64
 ADAM_STEPS = 2000
-ADAM_RUNS = 4
+ADAM_RUNS = 2
+#: of each seed run, the neurons snapped: those carrying at least ``SNAP_RTOL`` of the largest
+#: ``|a_j| ||w_j||_p`` (the penalty drives the others to zero), at most ``SNAP_MAX``, strongest first
+#: (snapping costs tens of milliseconds per neuron at d = 30)
+SNAP_RTOL = 1e-3
+SNAP_MAX = 32
 #: Adam from the restricted network, snapped again: rounds, steps and step size
 POLISH_ROUNDS = 8
 POLISH_STEPS = 500
 POLISH_LR = 1e-3
-#: local searches per round at most (each from the ``max_starts`` best columns)
-LOCAL_ROUNDS = 10
+#: local searches over the whole run at most (each climbs from the ``max_starts`` best columns)
+MAX_LOCAL_SEARCHES = 4
 #: the pricing MILP's first node limit per side, its growth after a round without an improving
 #: column and how many times it may grow (then the loop stops)
 MILP_NODES = 100
@@ -80,7 +88,7 @@ MILP_MAX_BINARIES = 40
 #: rounds (local search + MILP) at most
 MAX_ROUNDS = 50
 #: the stopping rules, as ``net.info["stopped_by"]`` names them
-STOP_RULES = ("gap", "no improving column", "max_rounds", "time_limit")
+STOP_RULES = ("gap", "no improving column", "work budget", "time_limit")
 
 
 def _seed_neurons(seed_network) -> tuple[np.ndarray, np.ndarray] | None:
@@ -110,10 +118,11 @@ def _adam_seeds(run, lam, loss, reg, bias, random_state) -> tuple[np.ndarray, np
     for k in range(ADAM_RUNS):
         if run.out_of_time("Adam seeding"):
             break
-        W, b, _, _, obj = adam_network(run.X, run.y, lam=lam, loss=loss, reg=reg, bias=bias, width=ADAM_WIDTH,
+        W, b, a, _, obj = adam_network(run.X, run.y, lam=lam, loss=loss, reg=reg, bias=bias, width=ADAM_WIDTH,
                                        steps=ADAM_STEPS, random_state=rs + k, deadline=run.deadline)
-        Ws.append(W)
-        bs.append(b)
+        keep = _strongest(W, a, 1 if reg == "l1" else 2)
+        Ws.append(W[keep])
+        bs.append(b[keep])
         objs.append(obj)
     run.out_of_time("Adam seeding")
     run.times["seed"] += time.perf_counter() - ts
@@ -122,6 +131,16 @@ def _adam_seeds(run, lam, loss, reg, bias, random_state) -> tuple[np.ndarray, np
     run.log(f"{len(objs)} Adam seed runs (width {ADAM_WIDTH}): best objective {min(objs):.10g} in "
             f"{time.perf_counter() - ts:.1f}s")
     return np.vstack(Ws), np.concatenate(bs)
+
+
+def _strongest(W: np.ndarray, a: np.ndarray, p: int) -> np.ndarray:
+    """Indices of the neurons with ``|a_j| ||w_j||_p >= SNAP_RTOL * max``, at most ``SNAP_MAX``, strongest first."""
+    from .._linalg import row_norms
+
+    s = np.abs(a) * row_norms(W, p)
+    order = np.argsort(-s, kind="stable")
+    top = float(s[order[0]]) if s.size else 0.0
+    return order[: SNAP_MAX][s[order[: SNAP_MAX]] >= SNAP_RTOL * top] if top > 0 else order[:0]
 
 
 class ColumnGeneration:
@@ -219,12 +238,13 @@ class ColumnGeneration:
         if self.out_of_time("polishing") or self.res.support.size == 0:
             return False
         net = WedgeNetwork.from_solution(self.cs, self.res, lam=self.lam, loss=self.loss.name)
-        W, b, _, _, obj = adam_network(self.X, self.y, lam=self.lam, loss=self.loss.name, reg=self.reg, bias=self.bias,
+        W, b, a, _, obj = adam_network(self.X, self.y, lam=self.lam, loss=self.loss.name, reg=self.reg, bias=self.bias,
                                        steps=POLISH_STEPS, lr=POLISH_LR, deadline=self.deadline,
                                        init=(net.W1, net.b1, net.W2.ravel(), float(np.ravel(net.b2)[0])))
         self.out_of_time("polishing")
         before = self.upper
-        added = self.add_seeds(W, b)
+        keep = _strongest(W, a, 1 if self.reg == "l1" else 2)
+        added = self.add_seeds(W[keep], b[keep])
         self.times["seed"] += time.perf_counter() - t
         if added:
             self.solve()
@@ -320,7 +340,8 @@ def fit_beyond(X, y, *, lam: float, loss: str = "squared", reg: str = "l1", bias
                max_columns: int = 20000, time_limit: float = 300.0, tol: float = 1e-4, random_state=None,
                verbose: bool = False, seed_network="adam", max_starts: int = 16, milp_nodes: int = MILP_NODES,
                milp_escalations: int = MILP_ESCALATIONS, milp_max_binaries: int = MILP_MAX_BINARIES,
-               max_rounds: int = MAX_ROUNDS, base=None) -> WedgeNetwork:
+               max_rounds: int = MAX_ROUNDS, max_local_searches: int = MAX_LOCAL_SEARCHES,
+               base=None) -> WedgeNetwork:
     """Train a two-layer ReLU network by column generation over every neuron, with a certified bound.
 
     See the module docstring for the loop and its stopping rule.  ``tol`` is the target relative
@@ -328,7 +349,7 @@ def fit_beyond(X, y, *, lam: float, loss: str = "squared", reg: str = "l1", bias
     run stops on work: ``milp_nodes`` (the pricing MILP's first node limit per side),
     ``milp_escalations`` (how many times a round without an improving column may multiply it by
     ``MILP_NODE_GROWTH`` before the loop stops), ``milp_max_binaries`` (larger pricing programs
-    are not solved: local search only, no bound) and ``max_rounds``; so for a fixed
+    are not solved: local search only, no bound), ``max_rounds`` and ``max_local_searches``; so for a fixed
     ``random_state`` two runs give the same network.  ``time_limit`` (seconds) is a safety net:
     every stage stops at it, and then ``net.info["stopped_by"]`` is ``"time_limit"`` and
     ``net.info["reproducible"]`` False.
@@ -372,6 +393,7 @@ def fit_beyond(X, y, *, lam: float, loss: str = "squared", reg: str = "l1", bias
     milp_escalations = check_positive_int("milp_escalations", milp_escalations, minimum=0)
     milp_max_binaries = check_positive_int("milp_max_binaries", milp_max_binaries, minimum=0)
     max_rounds = check_positive_int("max_rounds", max_rounds)
+    max_local_searches = check_positive_int("max_local_searches", max_local_searches, minimum=0)
     yy = encode_targets(loss, y, n)
     if yy.ndim != 1:
         raise ValueError("y must be 1-D (scalar output) for fit_beyond")
@@ -396,7 +418,7 @@ def fit_beyond(X, y, *, lam: float, loss: str = "squared", reg: str = "l1", bias
     run.log(f"sampled dictionary: {D.n_columns:,} columns; safety-net time limit {time_limit:g}s")
     try:
         _run_loop(run, adam, seeds, lam, loss, reg, bias, random_state, max_starts, milp_nodes, milp_escalations,
-                  milp_max_binaries, max_rounds)
+                  milp_max_binaries, max_rounds, max_local_searches)
     except KeyboardInterrupt as exc:
         net = run.network() if run.res is not None else None
         if net is not None:
@@ -414,7 +436,8 @@ def fit_beyond(X, y, *, lam: float, loss: str = "squared", reg: str = "l1", bias
 
 
 def _run_loop(run: ColumnGeneration, adam: bool, seeds, lam, loss, reg, bias, random_state, max_starts: int,
-              milp_nodes: int, milp_escalations: int, milp_max_binaries: int, max_rounds: int) -> None:
+              milp_nodes: int, milp_escalations: int, milp_max_binaries: int, max_rounds: int,
+              max_local_searches: int) -> None:
     """Seeding, then rounds of local search and pricing MILP until a stopping rule (module docstring)."""
     run.solve()
     run.log(f"restricted solve: objective {run.upper:.10g}, {run.res.support.size} neurons")
@@ -433,13 +456,17 @@ def _run_loop(run: ColumnGeneration, adam: bool, seeds, lam, loss, reg, bias, ra
                     break
     node_limit, escalations = milp_nodes, 0
     last_milp = None  # (objective, node limit) of the last MILP: at the same point it would repeat itself
-    run.stopped_by = "max_rounds"
+    run.stopped_by = "work budget"
+    n_local = 0
     for _ in range(max_rounds):
         if run.out_of_time("rounds"):
             break
         run.n_rounds += 1
         before = run.upper
-        for _ in range(LOCAL_ROUNDS):
+        searched = False
+        while n_local < max_local_searches:
+            n_local += 1
+            searched = True
             b0 = run.upper
             added = run.heuristic(max_starts)
             if not added:
@@ -474,5 +501,7 @@ def _run_loop(run: ColumnGeneration, adam: bool, seeds, lam, loss, reg, bias, ra
             escalations += 1
             node_limit *= MILP_NODE_GROWTH
             continue
-        run.stopped_by = "no improving column"
+        # the local search did not look this round (its budget is spent) and no MILP priced: the
+        # budget, not the absence of an improving column, ends the run
+        run.stopped_by = "no improving column" if milp or searched else "work budget"
         break
