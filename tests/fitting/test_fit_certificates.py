@@ -200,3 +200,21 @@ def test_fit_path_single_lambda_equals_fit():
     assert net.info["primal"] == pytest.approx(ref.info["primal"], rel=1e-7)
     np.testing.assert_allclose(net.decision_function(X), ref.decision_function(X),
                                atol=np.sqrt(2 * net.duality_gap) + np.sqrt(2 * ref.duality_gap) + 1e-9)
+
+
+def test_fit_path_keeps_its_time_limit_like_fit():
+    """Past ``time_limit`` every remaining lam gets one working-set iteration, and its certificate
+    (with a ConvergenceWarning) says how far that is from optimal; without the limit all close."""
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = np.sin(2 * X[:, 0]) + X[:, 1] * X[:, 2]
+    kw = dict(n_lams=5, max_columns=2000, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="stopped after 1 it"):
+        cut = wn.fit_path(X, y, time_limit=1e-6, **kw)
+    full = wn.fit_path(X, y, **kw)
+    assert [n.lam for n in cut] == [n.lam for n in full]
+    assert all(n.certificate.closed() for n in full)
+    assert not all(n.certificate.closed() for n in cut)
+    for a, b in zip(cut, full, strict=True):  # a one-iteration state is never below the optimum
+        assert a.info["primal"] >= b.info["primal"] * (1 - 1e-9)
