@@ -205,7 +205,6 @@ def test_fit_path_single_lambda_equals_fit():
 def test_fit_path_keeps_its_time_limit_like_fit():
     """Past ``time_limit`` every remaining lam gets one working-set iteration, and its certificate
     (with a ConvergenceWarning) says how far that is from optimal; without the limit all close."""
-
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 3))
     y = np.sin(2 * X[:, 0]) + X[:, 1] * X[:, 2]
