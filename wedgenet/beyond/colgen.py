@@ -183,12 +183,16 @@ class ColumnGeneration:
 
     def solve(self) -> None:
         t = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             self.res = self.backend.solve(self.problem, tol=min(1e-9, self.tol * 1e-3), max_iter=200,
                                           warm_start=self.res,
                                           deadline=self.deadline if math.isfinite(self.deadline) else None)
         self.times["restricted"] += time.perf_counter() - t
+        # the working set also stops *before* the deadline when its next iteration, as measured, would
+        # end after it: its warning says so ("would pass the time limit")
+        if any("time limit" in str(w.message) for w in caught) and "restricted solve" not in self.clock_stops:
+            self.clock_stops.append("restricted solve")
         self.out_of_time("restricted solve")
 
     @property
