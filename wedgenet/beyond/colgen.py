@@ -16,7 +16,7 @@ The loop (``fit_beyond``) stops on *work*, not on the clock, so a fit is reprodu
    ``max_starts`` best-scoring columns to adjacent vertices of the arrangement while
    ``|K_j^T theta| / lam`` increases; every local maximum above 1 joins the set, and the climb
    repeats while it lowers the objective by more than ``LOCAL_GAIN_RTOL``, at most
-   ``max_local_searches`` times over the whole run (a climb costs seconds at d = 30).
+   ``max_local_searches`` times over the whole run, fewer when climbing is costly (``LOCAL_WORK``).
    Then the exact pricer (:mod:`~wedgenet.beyond.milp`): the MILP bounds
    the maximum violation over every neuron within a *node limit* (``milp_nodes`` branch-and-bound
    nodes per side, deterministic work).  Its certified upper bound gives the lower bound of
@@ -77,6 +77,10 @@ POLISH_STEPS = 500
 POLISH_LR = 1e-3
 #: local searches over the whole run at most (each climbs from the ``max_starts`` best columns)
 MAX_LOCAL_SEARCHES = 4
+#: the local searches' work budget, in units of ``(D - 1) (n + d) n`` (one swap position scanned for
+#: every row and sample, what a climb step costs): ``max(1, min(max_local_searches, LOCAL_WORK /
+#: ((D - 1) (n + d) n)))`` searches, so 4 at d = 10 up to n = 330, 1 at d = 30, n = 426
+LOCAL_WORK = 5e6
 #: the pricing MILP's first node limit per side, its growth after a round without an improving
 #: column and how many times it may grow (then the loop stops)
 MILP_NODES = 100
@@ -461,6 +465,8 @@ def _run_loop(run: ColumnGeneration, adam: bool, seeds, lam, loss, reg, bias, ra
     node_limit, escalations = milp_nodes, 0
     last_milp = None  # (objective, node limit) of the last MILP: at the same point it would repeat itself
     run.stopped_by = "work budget"
+    n, d = run.X.shape
+    max_local_searches = min(max_local_searches, max(1, int(LOCAL_WORK / (d * (n + d) * n))))
     n_local = 0
     for _ in range(max_rounds):
         if run.out_of_time("rounds"):
