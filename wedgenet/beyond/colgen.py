@@ -83,7 +83,7 @@ MAX_LOCAL_SEARCHES = 4
 LOCAL_WORK = 5e6
 #: the pricing MILP's first node limit per side, its growth after a round without an improving
 #: column and how many times it may grow (then the loop stops)
-MILP_NODES = 100
+MILP_NODES = 50
 MILP_NODE_GROWTH = 4
 MILP_ESCALATIONS = 1
 #: the MILP prices only programs with at most this many binaries (its root node is measured at about
