@@ -490,8 +490,14 @@ def _climber(ctx: ObjectiveContext, S: np.ndarray, sp, W: np.ndarray, b: np.ndar
     neuron the climb started from.  The rows of the arrangement are the samples only (no
     coordinate faces), so every candidate is a cross product of ``D - 1`` samples.
 
-    ``None`` (no climbing) below full rank (the arrangement's vertices are not isolated), with
-    several outputs (the climb prices one residual), without ``lam``, or when the work
+    In the same round (:data:`TUNE_ROUNDS`) the Lasso's network is tuned by a few Adam steps and
+    snapped again (:func:`wedgenet.polishing.tune.tuned_snaps`): the snaps of each tuned neuron
+    become candidates of the trained neuron its column came from (blocks ``"tuned snap"``; not
+    above :data:`~wedgenet.polishing.tune.TUNE_MAX_WORK`).
+
+    ``None`` (no climbing, no tuning) below full rank (the arrangement's vertices are not
+    isolated; tuning there was measured to cost time without gain on the digits dense layer),
+    with several outputs (the climb prices one residual), without ``lam``, or when the work
     ``m * n^2 * CLIMB_STEPS`` exceeds :data:`CLIMB_MAX_WORK`.
     """
     from ..beyond.local_search import climb
