@@ -496,7 +496,7 @@ def _climber(ctx: ObjectiveContext, S: np.ndarray, sp, W: np.ndarray, b: np.ndar
     above :data:`~wedgenet.polishing.tune.TUNE_MAX_WORK`).
 
     ``None`` (no climbing, no tuning) below full rank (the arrangement's vertices are not
-    isolated; tuning there was measured to cost time without gain on the digits dense layer),
+    isolated; tuning there added time without a gain in the digits benchmark),
     with several outputs (the climb prices one residual), without ``lam``, or when the work
     ``m * n^2 * CLIMB_STEPS`` exceeds :data:`CLIMB_MAX_WORK`.
     """
