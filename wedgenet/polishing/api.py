@@ -225,9 +225,10 @@ def polish(model: Any, X: Any, y: Any = None, *, layers: Any = "first", refit: b
           layer the candidates are priced against the residual and the output layer is refitted
           by the Lasso over the union of all candidates (certified, pruned to at most ``m`` used
           columns), whose columns fill the slots; while that misses the budget, more candidates
-          come from vertex climbing against the loss's residual (adjacent-vertex swaps);
-          earlier and conv layers take the candidate that best reproduces the trained activations,
-          and the next Linear layer is refitted by least squares.  The training objective of the
+          come from vertex climbing against the loss's residual (adjacent-vertex swaps) and from
+          snapping the Lasso's network again after a few Adam steps (up to 6 rounds); earlier
+          and conv layers take the candidate that best reproduces the trained activations, and
+          the next Linear layer is refitted by least squares.  The training objective of the
           result is checked against ``(1 + tolerance)`` times the trained network's; over budget,
           trained neurons are kept only where needed (a union Lasso with the trained neurons'
           columns weighted, or the costliest snaps reverted: whichever leaves the largest share of

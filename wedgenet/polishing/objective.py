@@ -12,7 +12,9 @@ already polished layers before it, conv layers on their unfolded patches):
    certified Lasso solution over its final columns); its columns fill the slots, an unused slot
    takes its best-priced candidate.  While that network misses the budget, columns are generated
    by vertex climbing against the loss's residual (:func:`_climber`, reusing
-   :func:`wedgenet.beyond.local_search.climb` on the arrangement of the samples).  Earlier and
+   :func:`wedgenet.beyond.local_search.climb` on the arrangement of the samples) and by tuning
+   the Lasso's network with a few Adam steps and snapping it again
+   (:func:`~.tune.tuned_snaps`).  Earlier and
    conv layers: the candidate that best reproduces the old neuron's activations
    (:func:`~.choice.imitation_prices`); the next Linear layer is then refitted by least squares
    (shrunk towards its old weights) to reproduce its old pre-activations on the new inputs.
@@ -44,6 +46,7 @@ from .._linalg import relu_layer, row_norms, unit_rows
 from . import adapters
 from .choice import candidate_snaps, imitation_prices, residual_prices, unit_activations
 from .selection import LayerPolish, prepare_samples
+from .tune import TUNE_MAX_WORK, tune_work, tuned_snaps
 
 __all__ = ["ObjectiveContext", "LayerOutcome", "polish_layer_by_objective"]
 
@@ -53,14 +56,18 @@ GREEDY_MAX = 64
 TRAINED_WEIGHTS = (1.0, 1.5, 2.0, 3.0, 5.0)
 #: bisection steps on that weight between the last one that meets the budget and the first that misses
 WEIGHT_BISECTIONS = 4
-#: rounds of vertex climbing (column generation over sample-defined neurons) on the last hidden layer
-CLIMB_ROUNDS = 3
+#: rounds of column generation over sample-defined neurons (vertex climbing, tuned snaps) on the last
+#: hidden layer; a round runs only while the network misses the budget and the last round lowered it
+CLIMB_ROUNDS = 6
 #: climbs per round: from the columns with the largest contributions ``||zeta_c|| * ||K_c||``
 CLIMB_STARTS = 16
 #: adjacent-vertex steps per climb (:func:`wedgenet.beyond.local_search.climb`)
 CLIMB_STEPS = 10
 #: climbing is skipped when ``m * n^2 * CLIMB_STEPS`` exceeds this (about 6 flops each: a few seconds)
 CLIMB_MAX_WORK = 1.5e9
+#: with climbing, every round also tunes the union Lasso's network and snaps it again (0: off;
+#: :mod:`wedgenet.polishing.tune`)
+TUNE_ROUNDS = 1
 
 
 @dataclass
@@ -483,8 +490,14 @@ def _climber(ctx: ObjectiveContext, S: np.ndarray, sp, W: np.ndarray, b: np.ndar
     neuron the climb started from.  The rows of the arrangement are the samples only (no
     coordinate faces), so every candidate is a cross product of ``D - 1`` samples.
 
-    ``None`` (no climbing) below full rank (the arrangement's vertices are not isolated), with
-    several outputs (the climb prices one residual), without ``lam``, or when the work
+    In the same round (:data:`TUNE_ROUNDS`) the Lasso's network is tuned by a few Adam steps and
+    snapped again (:func:`wedgenet.polishing.tune.tuned_snaps`): the snaps of each tuned neuron
+    become candidates of the trained neuron its column came from (blocks ``"tuned snap"``; not
+    above :data:`~wedgenet.polishing.tune.TUNE_MAX_WORK`).
+
+    ``None`` (no climbing, no tuning) below full rank (the arrangement's vertices are not
+    isolated; tuning there added time without a gain in the digits benchmark),
+    with several outputs (the climb prices one residual), without ``lam``, or when the work
     ``m * n^2 * CLIMB_STEPS`` exceeds :data:`CLIMB_MAX_WORK`.
     """
     from ..beyond.local_search import climb
@@ -506,6 +519,38 @@ def _climber(ctx: ObjectiveContext, S: np.ndarray, sp, W: np.ndarray, b: np.ndar
     wn_old = row_norms(W, 2)
 
     def grow(Hall: np.ndarray, zeta: np.ndarray, union: dict, cands: list) -> list:
+        return climbed(Hall, zeta, union, cands) + resnapped(Hall, zeta, union, cands)
+
+    def resnapped(Hall: np.ndarray, zeta: np.ndarray, union: dict, cands: list) -> list:
+        if not TUNE_ROUNDS or tune_work(m, n, d) > TUNE_MAX_WORK:
+            return []
+        found = tuned_snaps(S, sp, Hall, zeta, union.get("intercept"), cands, m, lam=float(ctx.lam), p=ctx.p,
+                            normalize=ctx.normalize, grad=lambda f: ctx.grad_curv(f)[0])
+        blocks = []
+        filler = cands[0][1]
+        for tb in range(max((len(v) for v in found.values()), default=0)):
+            Wn, bn = filler.W.copy(), None if filler.b is None else filler.b.copy()
+            samples, angle = filler.samples.copy(), filler.angle.copy()
+            sign_changes, max_distance = filler.sign_changes.copy(), filler.max_distance.copy()
+            for i, lst in found.items():
+                if tb >= len(lst):
+                    continue
+                r = lst[tb][1]
+                Wn[i] = r["W"]
+                if bn is not None:
+                    bn[i] = r["b"]
+                samples[i], sign_changes[i], max_distance[i] = r["samples"], r["sign_changes"], r["max_distance"]
+                wa = unit_rows(np.r_[Wn[i] * sp.scale, bn[i]][None] if biased else (Wn[i] * sp.scale)[None])[0]
+                angle[i] = np.degrees(np.arccos(np.clip(float(wa @ Wa_old[i]), -1.0, 1.0)))
+            lp = LayerPolish(W=Wn, b=bn, samples=samples, angle=angle, sign_changes=sign_changes,
+                             max_distance=max_distance, degenerate=filler.degenerate.copy(), rank=filler.rank,
+                             n_samples=filler.n_samples, n_unique=filler.n_unique, dim=filler.dim)
+            U = unit_activations(S, Wn, bn, ctx.p)
+            pr = residual_prices(U / kappa, H_old, A, G, h, ctx.lam / kappa)
+            blocks.append(("tuned snap", lp, U, pr))
+        return blocks
+
+    def climbed(Hall: np.ndarray, zeta: np.ndarray, union: dict, cands: list) -> list:
         t = union.get("intercept", 0.0)
         f = Hall @ zeta.reshape(Hall.shape[1], -1) + np.asarray(t, dtype=np.float64).reshape(1, -1)
         theta = -ctx.grad_curv(f)[0][:, 0]
