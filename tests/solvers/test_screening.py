@@ -390,3 +390,18 @@ def test_two_level_memory_certifies_the_previous_paths_objective(loss, mode):
     lam_viol = np.abs(K.T @ a.theta).max() / lam  # the certificate scales theta by this when > 1
     assert a.certificate.max_violation >= lam_viol * (1 - 1e-9)
     assert ws.n_full_passes <= ws.pass_equivalents
+
+
+def test_survivor_budget_follows_the_allocatable_memory(monkeypatch):
+    import wedgenet._resources as res
+    from wedgenet.solvers import screening
+
+    monkeypatch.setattr(res, "available_bytes", lambda: 256_000)
+    assert screening.survivor_budget() == pytest.approx(screening.SURVIVOR_MEMORY_FRACTION * 256_000)
+    X, y = make_spiral(300)
+    D = wn.streamed_dictionary(X, reg="l2", bias=True)
+    assert D.n_columns / 16 > 2000
+    mem = PricingMemory(D, 300, 1.0)  # 32 kB of the 256 kB "available": 2,000 indexed columns (16 bytes each)
+    assert mem.indexed and mem.M == 2000
+    monkeypatch.setattr(res, "available_bytes", lambda: 10**15)
+    assert screening.survivor_budget() == screening.SURVIVOR_BYTES
