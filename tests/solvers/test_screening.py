@@ -405,3 +405,15 @@ def test_survivor_budget_follows_the_allocatable_memory(monkeypatch):
     assert mem.indexed and mem.M == 2000
     monkeypatch.setattr(res, "available_bytes", lambda: 10**15)
     assert screening.survivor_budget() == screening.SURVIVOR_BYTES
+
+
+def test_lam_max_pass_serves_the_first_working_set_pass():
+    """A streamed fit with ``lam_ratio`` prices every column once for ``lam_max``; the working set's
+    first pass at the same dual point comes from that pass (no extra pass), same optimum."""
+    X, y = make_spiral(80)
+    kw = dict(reg="l2", bias=True, dictionary_mode="streamed")
+    a = wn.fit(X, y, lam_ratio=0.1, **kw)
+    b = wn.fit(X, y, lam=a.lam, **kw)  # an absolute lam: no lam_max pass
+    assert a.relative_gap <= 1e-6 and b.relative_gap <= 1e-6
+    assert a.info["primal"] == pytest.approx(b.info["primal"], rel=1e-10)
+    assert a.info["n_passes"] == b.info["n_passes"]

@@ -59,7 +59,8 @@ import numpy as np
 from .._linalg import group_norms
 from .base import dense_column_norms
 
-__all__ = ["CachedColumns", "PricingMemory", "HOT_BYTES", "SURVIVOR_BYTES", "gap_safe_radius", "survivor_budget"]
+__all__ = ["CachedColumns", "PricingMemory", "HOT_BYTES", "SURVIVOR_BYTES", "first_pass_size", "gap_safe_radius",
+           "survivor_budget"]
 
 
 def survivor_budget() -> float:
@@ -99,6 +100,12 @@ def gap_safe_radius(loss, gap: float) -> float | None:
     if not gamma or not getattr(loss, "smooth", True) or not math.isfinite(gap):
         return None
     return math.sqrt(2.0 * float(gamma) * max(gap, 0.0))
+
+
+def first_pass_size(source, n_samples: int) -> int:
+    """Columns the working set's first full pass keeps over ``source`` (default budgets): the
+    ``lam_max`` pass at the same dual point keeps as many, so the source's cache serves that pass."""
+    return PricingMemory(source, n_samples, 1.0).M
 
 
 def take_columns(K: np.ndarray, pos: np.ndarray) -> np.ndarray:
