@@ -31,7 +31,7 @@ def child(n: int, mode: str) -> None:
             wn.fit(Xs, ys, lam_ratio=0.05, reg="l2", bias=True, dictionary_mode=m)
         X, y = make_spiral(n)
         t = time.perf_counter()
-        net = wn.fit(X, y, lam_ratio=0.05, reg="l2", bias=True, dictionary_mode=mode, time_limit=float("inf"))
+        net = wn.fit(X, y, lam_ratio=0.05, reg="l2", bias=True, dictionary_mode=mode, time_limit=1e6)
         sec = time.perf_counter() - t
     S = wn.streamed_dictionary(X, reg="l2", bias=True)
     print(json.dumps({"n": n, "mode": mode, "seconds": sec, "objective": float(net.info["primal"]),
