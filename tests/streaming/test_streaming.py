@@ -336,3 +336,17 @@ def test_rank_zero_data_gives_the_certified_zero_network(reg):
     net = _fit(X, y, lam=0.1, reg=reg, bias=False, dictionary_mode="streamed")
     ref = _fit(X, y, lam=0.1, reg=reg, bias=False, dictionary_mode="explicit")
     assert net.n_neurons == ref.n_neurons == 0 and net.info["primal"] == pytest.approx(ref.info["primal"])
+
+
+def test_auto_streams_large_dictionaries_only_for_the_working_set(monkeypatch):
+    """``dictionary_mode="auto"`` streams over ``STREAM_ABOVE_BYTES`` (0.1 GB) with the working set,
+    and stays explicit for a solver that needs every column."""
+    import wedgenet.fitting as fitting
+    from wedgenet.dictionaries.streaming import STREAM_ABOVE_BYTES, prefer_streamed
+
+    assert STREAM_ABOVE_BYTES == 1e8
+    assert prefer_streamed(1000, 12_501) and not prefer_streamed(1000, 12_500)
+    monkeypatch.setattr(fitting, "prefer_streamed", lambda n, cols: True)  # as if K were large
+    X, y = _data(3, 12, 2)
+    assert _fit(X, y, lam=0.05).info["dictionary_mode"] == "streamed"
+    assert _fit(X, y, lam=0.05, solver="cvxpy").info["dictionary_mode"] == "explicit"

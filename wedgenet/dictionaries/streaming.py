@@ -51,12 +51,14 @@ __all__ = ["PricingSpec", "ScanResult", "LocalPricer", "StreamedDictionary", "Su
            "scan_range", "STREAM_ABOVE_BYTES", "prefer_streamed"]
 
 #: ``dictionary_mode="auto"`` streams when the explicit ``K`` would exceed this many bytes.  Measured
-#: (benchmarks/bench_stream.py --passes, spiral reg="l2", 2 loaded cores): the explicit build costs
-#: about 40 streamed pricing passes (0.21 GB, n = 300: build 4.7 s, streamed pass 0.15 s; 1.7 GB,
-#: n = 600: build 21.6 s, streamed pass 0.54 s), while a certified fit with remembered pricing makes
-#: 3-7 full passes.  Explicit was faster end to end at 0.21 GB (16 s vs 27 s), streamed at 1.7 GB
-#: (34 s vs 75 s): the break-even lies between, and 1 GB is the rule.
-STREAM_ABOVE_BYTES = 1e9
+#: end to end (benchmarks/bench_auto.py: spiral, reg="l2", bias=True, lam_ratio=0.05, each fit in
+#: a fresh process, 2 shared cores at load 1-5): with streamed survivors priced in place a
+#: certified streamed fit makes 5 full passes and no build, and was faster than the explicit one
+#: from 0.01 GB up (streamed / explicit time: 0.003 GB 1.28, 0.01 GB 0.85, 0.03 GB 0.44, 0.06 GB
+#: 0.59, 0.22 GB 0.36, 0.73 GB 0.37, 1.73 GB 0.37).  The rule streams above 0.1 GB, where the
+#: explicit fit takes seconds; below it both take well under a second and the explicit
+#: dictionary keeps every feature (``solver="cvxpy"``/``"sklearn"``, ``D.K``).
+STREAM_ABOVE_BYTES = 1e8
 
 #: score entries per chunk (the chunk's output buffer is 8 bytes each)
 CHUNK_COLUMNS = 1 << 20
