@@ -182,12 +182,13 @@ def _calibrated(prep: _Prepared, s: FitSettings, t0: float) -> _Prepared:
 
 def _build_dictionary(Xa: np.ndarray, s: FitSettings, plan: _Plan, pricer):
     """The explicit dictionary, or the streamed one (``dictionary_mode="streamed"``, or ``"auto"``
-    over the memory budget)."""
+    over the memory budget or, with the working-set solver, over ``STREAM_ABOVE_BYTES``)."""
     mode = "streamed" if pricer is not None else s.dictionary_mode
     if mode == "auto" and plan.n_candidates < 2**63:
         cols = plan.n_candidates * plan.per if plan.max_columns is None else min(plan.max_columns,
                                                                                  plan.n_candidates * plan.per)
-        if prefer_streamed(Xa.shape[0], cols):  # a multi-GB explicit K costs more than the passes it saves
+        # a large explicit K costs more than the passes it saves (only the working set can stream)
+        if prefer_streamed(Xa.shape[0], cols) and s.solver in ("auto", "working_set"):
             mode = "streamed"
     show = s.verbose or plan.pass_seconds > PROGRESS_AFTER
     if mode != "streamed" or (plan.max_columns is not None and plan.n_candidates >= 2**63):
@@ -301,7 +302,15 @@ class LamMax:
 def _lam_max_of(D, loss, yy: np.ndarray) -> LamMax:
     """``max_j ||K_j^T theta_0||`` over the dictionary ``D``: the smallest ``lam`` with zero neurons."""
     theta0 = loss.zero_dual(yy, D.fit_intercept)
-    return LamMax(float(D.violators(theta0, 0, math.inf)[2]), "sampled" if D.sampled else "all_candidates",
+    k, threshold = 0, math.inf
+    if getattr(D, "streamed", False):
+        # the working set's first full pass prices every column at this same dual point (z = 0, best
+        # intercept) and keeps its level-1 survivors: keep them in this pass, so that one is served
+        # from the dictionary's cache (one streamed pass fewer per fit; a cache miss only costs it)
+        from .solvers.screening import first_pass_size
+
+        k, threshold = first_pass_size(D, yy.shape[0]), -1.0
+    return LamMax(float(D.violators(theta0, k, threshold)[2]), "sampled" if D.sampled else "all_candidates",
                   int(D.n_columns))
 
 
@@ -557,7 +566,8 @@ def fit(
     verbose : progress of the working set, and progress bars on streamed passes (shown anyway for
         a pass estimated beyond a few seconds).
     dictionary_mode : "auto", "explicit" or "streamed" (see :func:`wedgenet.streamed_dictionary`):
-        ``"auto"`` is explicit when it fits the memory budget and streamed otherwise.
+        ``"auto"`` is explicit when it fits the memory budget and ``8 n p`` bytes stay under
+        ``STREAM_ABOVE_BYTES`` (0.1 GB, measured) or the solver needs every column; streamed otherwise.
     pricing : "local" or "dask"
         Where streamed passes run: local numba threads (default) or the Dask cluster of
         ``client`` (the ``dask`` extra; implies a streamed dictionary).  ``backend`` is its

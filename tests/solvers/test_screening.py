@@ -60,8 +60,9 @@ def test_remembered_bound_covers_every_forgotten_column(seed, step, budget_cols)
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.integers(0, 10_000), st.floats(1e-3, 10.0), st.integers(20, 120), st.booleans(), st.booleans())
-def test_two_level_bounds_cover_every_column(seed, step, level1_cols, explicit, group):
+@given(st.integers(0, 10_000), st.floats(1e-3, 10.0), st.integers(20, 120),
+       st.sampled_from(["explicit", "dense", "indexed"]), st.booleans())
+def test_two_level_bounds_cover_every_column(seed, step, level1_cols, kind, group):
     """Hot columns are priced exactly; the bound covers level 1 outside the hot set and every
     column outside level 1, after a pass, after a level-1 re-pricing and after screening."""
     rng = np.random.default_rng(seed)
@@ -80,8 +81,25 @@ def test_two_level_bounds_cover_every_column(seed, step, level1_cols, explicit, 
         def max_column_norm(self):
             return ExplicitColumns(K).max_column_norm()
 
-    src = ExplicitColumns(K) if explicit else Streamed()
-    mem = PricingMemory(src, n, lam=1.0, budget=8 * n * level1_cols, hot_budget=8 * n * 10)
+    class Subset:
+        def __init__(self, idx):
+            self.idx = idx
+            self.n_priced_columns = idx.size
+
+        def price(self, theta):
+            c = K[:, self.idx].T @ theta
+            return np.abs(c) if c.ndim == 1 else np.linalg.norm(c, axis=1)
+
+    class Indexed(Streamed):  # level 1 as indices, priced in place (as a streamed dictionary does)
+        def subset_pricer(self, idx):
+            return Subset(np.asarray(idx))
+
+    src = {"explicit": ExplicitColumns, "dense": Streamed, "indexed": Indexed}[kind]
+    src = src(K) if kind == "explicit" else src()
+    # indexed level 1 costs 16 bytes a column
+    budget = 16 * level1_cols if kind == "indexed" else 8 * n * level1_cols
+    mem = PricingMemory(src, n, lam=1.0, budget=budget, hot_budget=8 * n * 10)
+    assert mem.indexed == (kind == "indexed")
     mem.M2 = min(mem.M, 15)  # a small hot set inside level 1
     shape = (n, 3) if group else (n,)
 
@@ -114,6 +132,37 @@ def test_two_level_bounds_cover_every_column(seed, step, level1_cols, explicit, 
     assert np.all(score(theta2)[gone] + np.linalg.norm(K[:, gone], axis=0) * 1e-3 < mem.lam)
     assert not np.isin(gone, mem.idx1).any()
     check(theta2)
+
+
+@pytest.mark.parametrize("sampled", [False, True])
+@pytest.mark.parametrize("reg,depth", [("l1", 2), ("l2", 2), ("l1", 3)])
+def test_subset_pricer_matches_a_full_pass(sampled, reg, depth):
+    """The streamed dictionary prices chosen columns alone exactly as a full pass does."""
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((25, 3))
+    D = wn.streamed_dictionary(X, reg=reg, bias=True, depth=depth, max_columns=300 if sampled else None,
+                               random_state=0)
+    idx = np.sort(rng.choice(D.n_columns, size=min(57, D.n_columns), replace=False))
+    for theta in (rng.standard_normal(25), rng.standard_normal((25, 3))):
+        sub = D.subset_pricer(idx)
+        np.testing.assert_allclose(sub.price(theta), D.price(theta)[idx], rtol=1e-12, atol=1e-12)
+        assert sub.n_priced_columns == np.unique(idx // D.per).size * D.per
+    assert D.subset_pricer(np.zeros(0, dtype=np.int64)).price(rng.standard_normal(25)).size == 0
+
+
+@pytest.mark.parametrize("m", [7, 5000])  # the serial and the threaded path
+def test_gather_columns_copies_into_place(m):
+    from wedgenet.solvers._gather import gather_columns
+
+    rng = np.random.default_rng(5)
+    src = np.asfortranarray(rng.standard_normal((600, m)))
+    pos = rng.permutation(m)[: m // 2 + 1]
+    dst = np.zeros((600, pos.size + 3), order="F")
+    at = rng.permutation(pos.size + 3)[: pos.size]
+    gather_columns(src, pos, dst, at)
+    np.testing.assert_array_equal(dst[:, at], src[:, pos])
+    rest = np.setdiff1d(np.arange(pos.size + 3), at)
+    assert not dst[:, rest].any()
 
 
 def test_explicit_survivors_are_priced_in_place():
@@ -341,3 +390,30 @@ def test_two_level_memory_certifies_the_previous_paths_objective(loss, mode):
     lam_viol = np.abs(K.T @ a.theta).max() / lam  # the certificate scales theta by this when > 1
     assert a.certificate.max_violation >= lam_viol * (1 - 1e-9)
     assert ws.n_full_passes <= ws.pass_equivalents
+
+
+def test_survivor_budget_follows_the_allocatable_memory(monkeypatch):
+    import wedgenet._resources as res
+    from wedgenet.solvers import screening
+
+    monkeypatch.setattr(res, "available_bytes", lambda: 256_000)
+    assert screening.survivor_budget() == pytest.approx(screening.SURVIVOR_MEMORY_FRACTION * 256_000)
+    X, y = make_spiral(300)
+    D = wn.streamed_dictionary(X, reg="l2", bias=True)
+    assert D.n_columns / 16 > 2000
+    mem = PricingMemory(D, 300, 1.0)  # 32 kB of the 256 kB "available": 2,000 indexed columns (16 bytes each)
+    assert mem.indexed and mem.M == 2000
+    monkeypatch.setattr(res, "available_bytes", lambda: 10**15)
+    assert screening.survivor_budget() == screening.SURVIVOR_BYTES
+
+
+def test_lam_max_pass_serves_the_first_working_set_pass():
+    """A streamed fit with ``lam_ratio`` prices every column once for ``lam_max``; the working set's
+    first pass at the same dual point comes from that pass (no extra pass), same optimum."""
+    X, y = make_spiral(80)
+    kw = dict(reg="l2", bias=True, dictionary_mode="streamed")
+    a = wn.fit(X, y, lam_ratio=0.1, **kw)
+    b = wn.fit(X, y, lam=a.lam, **kw)  # an absolute lam: no lam_max pass
+    assert a.relative_gap <= 1e-6 and b.relative_gap <= 1e-6
+    assert a.info["primal"] == pytest.approx(b.info["primal"], rel=1e-10)
+    assert a.info["n_passes"] == b.info["n_passes"]

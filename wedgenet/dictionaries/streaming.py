@@ -47,16 +47,18 @@ from .base import WedgeDictionary
 from .provenance import Provenance, ProvenanceTable, lazy_getitem
 from .setup import SamplingPlan, Setup, _check_generator, prepare
 
-__all__ = ["PricingSpec", "ScanResult", "LocalPricer", "StreamedDictionary", "streamed_dictionary", "scan_range",
-           "STREAM_ABOVE_BYTES", "prefer_streamed"]
+__all__ = ["PricingSpec", "ScanResult", "LocalPricer", "StreamedDictionary", "SubsetPricer", "streamed_dictionary",
+           "scan_range", "STREAM_ABOVE_BYTES", "prefer_streamed"]
 
 #: ``dictionary_mode="auto"`` streams when the explicit ``K`` would exceed this many bytes.  Measured
-#: (benchmarks/bench_stream.py --passes, spiral reg="l2", 2 loaded cores): the explicit build costs
-#: about 40 streamed pricing passes (0.21 GB, n = 300: build 4.7 s, streamed pass 0.15 s; 1.7 GB,
-#: n = 600: build 21.6 s, streamed pass 0.54 s), while a certified fit with remembered pricing makes
-#: 3-7 full passes.  Explicit was faster end to end at 0.21 GB (16 s vs 27 s), streamed at 1.7 GB
-#: (34 s vs 75 s): the break-even lies between, and 1 GB is the rule.
-STREAM_ABOVE_BYTES = 1e9
+#: end to end (benchmarks/bench_auto.py: spiral, reg="l2", bias=True, lam_ratio=0.05, each fit in
+#: a fresh process, 2 shared cores at load 1-5): with streamed survivors priced in place a
+#: certified streamed fit makes 5 full passes and no build, and was faster than the explicit one
+#: from 0.01 GB up (streamed / explicit time: 0.003 GB 1.28, 0.01 GB 0.85, 0.03 GB 0.44, 0.06 GB
+#: 0.59, 0.22 GB 0.36, 0.73 GB 0.37, 1.73 GB 0.37).  The rule streams above 0.1 GB, where the
+#: explicit fit takes seconds; below it both take well under a second and the explicit
+#: dictionary keeps every feature (``solver="cvxpy"``/``"sklearn"``, ``D.K``).
+STREAM_ABOVE_BYTES = 1e8
 
 #: score entries per chunk (the chunk's output buffer is 8 bytes each)
 CHUNK_COLUMNS = 1 << 20
@@ -192,6 +194,35 @@ def scan_range(spec: PricingSpec, theta: np.ndarray, start: int, stop: int, k: i
             progress(e - s)
         s = e
     return top.result()
+
+
+class SubsetPricer:
+    """Scores ``|K_j^T theta|`` of a fixed set of columns of a streamed dictionary, without ``K``.
+
+    The pricing kernel runs in its sampled mode over the columns' candidates (their ranks,
+    ``spec.ids``); ``pick`` selects the asked columns from the candidates' ``per`` columns.
+    A call costs ``n_positions`` candidate pricings (the same kernel as a full pass)."""
+
+    def __init__(self, spec: PricingSpec, pick: np.ndarray) -> None:
+        self.spec = spec
+        self.pick = pick
+
+    @property
+    def n_positions(self) -> int:
+        return self.spec.n_positions
+
+    @property
+    def n_priced_columns(self) -> int:
+        """Columns the kernel scores per call (every column of each candidate)."""
+        return self.spec.n_columns
+
+    def price(self, theta) -> np.ndarray:
+        if self.pick.size == 0:
+            return np.zeros(0)
+        th, _ = _as_theta(theta)
+        buf = np.empty(self.spec.n_columns)
+        self.spec.price(0, self.spec.n_positions, th, buf)
+        return buf[self.pick]
 
 
 class LocalPricer:
@@ -505,6 +536,17 @@ class StreamedDictionary(WedgeDictionary):
     @property
     def n_positions(self) -> int:
         return self.spec.n_positions
+
+    def subset_pricer(self, idx) -> SubsetPricer:
+        """A pricer of the columns ``idx`` alone (:class:`SubsetPricer`): each call prices only
+        their candidates, ``n_positions / self.n_positions`` of a full pass."""
+        idx = self._check_idx(idx)
+        pos = idx // self.per
+        upos, inv = np.unique(pos, return_inverse=True)
+        ranks = self.ids[upos] if self.sampled else upos
+        spec = dataclasses.replace(self.spec, ids=np.ascontiguousarray(ranks, dtype=np.int64),
+                                   n_positions=int(ranks.size))
+        return SubsetPricer(spec, inv.ravel().astype(np.int64) * self.per + (idx - pos * self.per))
 
     def price(self, theta) -> np.ndarray:
         """Every column's score (``O(n_columns)`` memory; for small problems and tests)."""

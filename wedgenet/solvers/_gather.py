@@ -63,3 +63,30 @@ def gather_norms(KT: np.ndarray, idx: np.ndarray, out: np.ndarray) -> None:
             for i in range(n):
                 s += (KT[j, i] / mx) ** 2
         out[a] = mx * np.sqrt(s)
+
+
+
+@nb.njit(cache=True, nogil=True)
+def _gather_range(lo: int, hi: int, src: np.ndarray, pos: np.ndarray, dst: np.ndarray, dst_pos: np.ndarray) -> None:
+    n = src.shape[0]
+    for a in range(lo, hi):
+        j = pos[a]
+        k = dst_pos[a]
+        for i in range(n):
+            dst[i, k] = src[i, j]
+
+
+#: entries below which a column gather runs on the calling thread (thread start-up costs more)
+GATHER_PARALLEL_ENTRIES = 1 << 21
+
+
+def gather_columns(src: np.ndarray, pos: np.ndarray, dst: np.ndarray, dst_pos: np.ndarray) -> None:
+    """``dst[:, dst_pos[a]] = src[:, pos[a]]`` for Fortran ``src`` and ``dst`` (contiguous columns):
+    a copy into an existing array (large ones on :func:`~wedgenet._parallel.run_chunked`'s
+    threads), where ``dst[:, m] = np.take(src, pos, axis=1)`` first makes a temporary."""
+    if pos.size * src.shape[0] < GATHER_PARALLEL_ENTRIES:
+        _gather_range(0, pos.size, src, pos, dst, dst_pos)
+        return
+    from .._parallel import run_chunked
+
+    run_chunked(_gather_range, pos.size, src, pos, dst, dst_pos, min_chunk=256)

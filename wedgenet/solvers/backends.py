@@ -30,7 +30,7 @@ from .base import LassoProblem, SolverResult, certify, certify_and_price, dual_p
 from .certificate import dual_certificate
 from .errors import SolverError
 from .inner import CvxpyClarabel, SklearnCD, inner_solver_for
-from .screening import HOT_BYTES, SURVIVOR_BYTES, CachedColumns, PricingMemory, gap_safe_radius
+from .screening import HOT_BYTES, CachedColumns, PricingMemory, gap_safe_radius
 
 __all__ = ["BACKENDS", "Backend", "FullSolve", "WorkingSet", "get_backend", "register_backend"]
 
@@ -179,8 +179,9 @@ class WorkingSet(Backend):
     full pricing passes are replaced by the survivors of the last pass plus a bound on the
     other columns, and Gap Safe screening discards columns for good
     (:mod:`wedgenet.solvers.screening`); ``survivor_bytes`` caps the survivors' memory (level 1:
-    re-priced only when the hot set runs out of violators) and ``hot_bytes`` the hot survivors'
-    (priced at every outer iteration).
+    re-priced only when the hot set runs out of violators; default ``None``: sized from the memory
+    this process can still allocate, :func:`~wedgenet.solvers.screening.survivor_budget`) and
+    ``hot_bytes`` the hot survivors' (priced at every outer iteration).
 
     One instance serves one solve at a time: :func:`get_backend` hands every fit its own copy.
     ``best`` is the best certified state of the running (or last) solve, for Ctrl-C.
@@ -189,7 +190,7 @@ class WorkingSet(Backend):
     name = "working_set"
 
     def __init__(self, initial: int = 32, grow: int = 64, blas_threads: int | None = 1, remember: bool = True,
-                 survivor_bytes: float = SURVIVOR_BYTES, hot_bytes: float = HOT_BYTES) -> None:
+                 survivor_bytes: float | None = None, hot_bytes: float = HOT_BYTES) -> None:
         self.initial = initial
         self.grow = grow
         self.blas_threads = blas_threads

@@ -12,9 +12,13 @@ column is bounded by (*) with the source's bound ``N >= max_j ||K_j||_2``:
 
     max_{j not kept} ||K_j^T theta|| <= rest + N ||theta - theta_0||_F.
 
-The survivors come in two levels (:class:`PricingMemory`): a large level 1 (``SURVIVOR_BYTES``
-of dense columns, or an eighth of an explicit matrix's columns, kept as indices into it and
-priced in place) and a small hot set inside it that is priced at every outer iteration; the rest
+The survivors come in two levels (:class:`PricingMemory`): a large level 1 and a small hot set
+inside it that is priced at every outer iteration.  Level 1 is kept as indices and priced in
+place wherever the source allows: an eighth of an explicit matrix's columns (numba row gathers
+of ``K^T``), a sixteenth of a streamed dictionary's (its ``subset_pricer``: the streaming kernel
+over those candidates only, so no column is computed or copied; the bound on level 1 then uses
+``N``); other sources keep dense copies (``SURVIVOR_BYTES``, and at most
+``SURVIVOR_MEMORY_FRACTION`` of the memory this process can still allocate).  The rest
 of level 1 is bounded the same way from the point where it was last priced, and is re-priced
 (``M1 / p`` of a pass) only when the hot set has no violator left but that bound exceeds
 ``lam``.  A large level 1 means few full passes (the restricted problems see many of the columns
@@ -55,17 +59,34 @@ import numpy as np
 from .._linalg import group_norms
 from .base import dense_column_norms
 
-__all__ = ["CachedColumns", "PricingMemory", "HOT_BYTES", "SURVIVOR_BYTES", "gap_safe_radius"]
+__all__ = ["CachedColumns", "PricingMemory", "HOT_BYTES", "SURVIVOR_BYTES", "first_pass_size", "gap_safe_radius",
+           "survivor_budget"]
 
-#: memory for the survivors' dense columns (``8 n M`` bytes)
+
+def survivor_budget() -> float:
+    """Default memory of the survivors: ``min(SURVIVOR_BYTES, SURVIVOR_MEMORY_FRACTION * available)``
+    with ``available`` what this process can still allocate (free memory, cgroup, ``ulimit -v``)."""
+    from .._resources import available_bytes
+
+    return float(min(SURVIVOR_BYTES, SURVIVOR_MEMORY_FRACTION * available_bytes()))
+
+#: memory for the survivors' dense columns (``8 n M`` bytes), at most; the default budget is
+#: also at most ``SURVIVOR_MEMORY_FRACTION`` of what the process can still allocate
 SURVIVOR_BYTES = 128e6
+#: fraction of :func:`wedgenet._resources.available_bytes` the survivors may use by default
+SURVIVOR_MEMORY_FRACTION = 1 / 8
 #: memory for the hot survivors, priced at every outer iteration
 HOT_BYTES = 16e6
 #: with an explicit matrix, level 1 holds at least this fraction of the columns
 SURVIVOR_FRACTION = 1 / 8
-#: a streamed source keeps at most ``p / STREAMED_SURVIVOR_DIVISOR`` level-1 columns (computing a
-#: column costs tens of times its pricing in a pass)
+#: a streamed source without a subset pricer keeps at most ``p / STREAMED_SURVIVOR_DIVISOR`` dense
+#: level-1 columns (computing a column costs tens of times its pricing in a pass)
 STREAMED_SURVIVOR_DIVISOR = 250
+#: a streamed source WITH a subset pricer keeps this fraction of its columns in level 1, as
+#: indices (16 bytes a column with the pricer's buffers), priced by the streaming kernel in place
+INDEXED_SURVIVOR_FRACTION = 1 / 16
+#: with indexed level 1 the hot set is the only dense copy: it gets this many times ``hot_budget``
+INDEXED_HOT_FACTOR = 4
 #: memory cap of the survivors copied from an explicit matrix
 MATRIX_SURVIVOR_BYTES = 512e6
 #: rounding slack of every bound, relative to ``N ||theta||``
@@ -79,6 +100,12 @@ def gap_safe_radius(loss, gap: float) -> float | None:
     if not gamma or not getattr(loss, "smooth", True) or not math.isfinite(gap):
         return None
     return math.sqrt(2.0 * float(gamma) * max(gap, 0.0))
+
+
+def first_pass_size(source, n_samples: int) -> int:
+    """Columns the working set's first full pass keeps over ``source`` (default budgets): the
+    ``lam_max`` pass at the same dual point keeps as many, so the source's cache serves that pass."""
+    return PricingMemory(source, n_samples, 1.0).M
 
 
 def take_columns(K: np.ndarray, pos: np.ndarray) -> np.ndarray:
@@ -105,14 +132,18 @@ class PricingMemory:
     Re-pricing the hot set costs ``M2 / p`` of a full pass and level 1 ``M1 / p``;
     ``priced_columns`` counts both, so ``n_full_passes + priced_columns / p`` is the pricing
     work in full-pass equivalents.  ``source`` must provide ``max_column_norm()`` besides the
-    column-source protocol.  ``budget`` bytes cap level 1 (at least 256 columns; with an
-    explicit matrix at least ``SURVIVOR_FRACTION`` of the columns, up to
-    ``MATRIX_SURVIVOR_BYTES``) and ``hot_budget`` the hot set.
+    column-source protocol.  ``budget`` bytes (default :func:`survivor_budget`) cap level 1 (at
+    least 256 columns; with an explicit matrix at least ``SURVIVOR_FRACTION`` of the columns, up to
+    ``MATRIX_SURVIVOR_BYTES``; with a subset pricer ``INDEXED_SURVIVOR_FRACTION`` of the columns
+    at 16 bytes each) and ``hot_budget`` the hot set (``INDEXED_HOT_FACTOR`` times more with a
+    subset pricer: the hot set is then the only dense copy).
     """
 
-    def __init__(self, source, n_samples: int, lam: float, budget: float = SURVIVOR_BYTES,
+    def __init__(self, source, n_samples: int, lam: float, budget: float | None = None,
                  hot_budget: float = HOT_BYTES) -> None:
         self.source = source
+        if budget is None:
+            budget = survivor_budget()
         self.lam = float(lam)
         self.N = float(source.max_column_norm())
         p = int(source.n_columns)
@@ -123,12 +154,18 @@ class PricingMemory:
         # an explicit (n, p) Fortran matrix: K^T is C-ordered and its rows gather at memory speed
         self.KT = K.T if (isinstance(K, np.ndarray) and K.dtype == np.float64 and K.ndim == 2
                           and K.flags.f_contiguous and K.shape == (n_samples, p)) else None
+        #: a streamed source that prices chosen columns in place: level 1 is indices, no dense copy
+        self.indexed = self.KT is None and callable(getattr(source, "subset_pricer", None))
+        self.sub = None  # the level-1 subset pricer (indexed mode)
         if self.KT is not None:
             cap = max(self.M, int(MATRIX_SURVIVOR_BYTES // per))
             self.M = int(min(p, max(self.M, min(cap, math.ceil(SURVIVOR_FRACTION * p)))))
+        elif self.indexed:  # 16 bytes a level-1 column (index, position, score)
+            self.M = int(min(p, max(256, min(math.ceil(INDEXED_SURVIVOR_FRACTION * p), budget // 16))))
         else:  # streamed: a level-1 column costs a neuron (~60 pricings, measured): at most p / 250
             self.M = int(min(self.M, max(256, hot_budget // per, p // STREAMED_SURVIVOR_DIVISOR)))
-        self.M2 = int(min(self.M, max(256, hot_budget // per)))
+        hot = hot_budget * (INDEXED_HOT_FACTOR if self.indexed else 1)
+        self.M2 = int(min(self.M, max(256, hot // per)))
         self.n_full_passes = 0
         self.n_reprices = 0
         self.priced_columns = 0
@@ -167,7 +204,12 @@ class PricingMemory:
         order = np.argsort(idx)
         idx1 = idx[order].astype(np.int64, copy=False)
         sc1 = np.asarray(sc, dtype=np.float64)[order]
-        if self.KT is None:  # dense copies of the survivors (streamed columns cost a neuron each):
+        if self.indexed:  # streamed, priced in place by the subset pricer: no dense copy, no norms
+            # (the bound on level 1 outside the hot set uses N)
+            self.idx1 = idx1
+            self.sub = self.source.subset_pricer(idx1)
+            self.norms1 = None
+        elif self.KT is None:  # dense copies of the survivors (streamed columns cost a neuron each):
             # those already held (previous level 1, kept columns) are copied, not recomputed
             self.K1 = self.columns(idx1, keep=False)
             self.idx1 = idx1
@@ -190,12 +232,14 @@ class PricingMemory:
     def reprice(self, theta: np.ndarray) -> None:
         """Price every level-1 column exactly at ``theta`` (``M1 / p`` of a pass) and choose the hot set."""
         self.n_reprices += 1
-        self.priced_columns += int(self.idx1.size)
+        self.priced_columns += int(self.sub.n_priced_columns if self.indexed else self.idx1.size)
         self._select_hot(theta, self._level1_scores(theta))
 
     def _level1_scores(self, theta: np.ndarray) -> np.ndarray:
         if not self.idx1.size:
             return np.zeros(0)
+        if self.indexed:
+            return self.sub.price(theta)
         if self.KT is None:
             return group_norms(self.K1.T @ theta)
         from ._gather import gather_group_scores, gather_scores
@@ -214,14 +258,17 @@ class PricingMemory:
             out = np.ones(self.idx1.size, dtype=bool)
             out[pos] = False
             self.rest2 = float(sc1[out].max())
-            self.N1 = float(self.norms1[out].max())
+            self.N1 = self.N if self.norms1 is None else float(self.norms1[out].max())
         self.pos = pos
-        self.idx = self.idx1[pos]
+        idx = self.idx1[pos]
         if self.KT is not None:
-            self.K = take_columns(self.KT.T, self.idx)
+            self.K = take_columns(self.KT.T, idx)
+        elif self.indexed:  # the old hot set and the kept columns first, the others computed
+            self.K = self.columns(idx, keep=False)
         else:
             self.K = self.K1 if pos.size == self.idx1.size else take_columns(self.K1, pos)
-        self.norms = self.norms1[pos]
+        self.idx = idx
+        self.norms = dense_column_norms(self.K) if self.norms1 is None else self.norms1[pos]
         self.theta2 = np.array(theta, dtype=np.float64, copy=True)
 
     def price(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
@@ -264,23 +311,33 @@ class PricingMemory:
             return take_columns(self.KT.T, idx)
         if idx.size == 0:
             return self.source.columns(idx)
-        out = np.empty((self.K1.shape[0], idx.size), order="F")
-        rows = out.T  # C order: a column of ``out`` is a contiguous row here (fast fancy writes)
+        hits = []
         todo = np.ones(idx.size, dtype=bool)
-        for store_idx, store_K in ((self.idx1, self.K1), (self.idx_x, self.K_x)):
+        held = (self.idx, self.K) if self.indexed else (self.idx1, self.K1)
+        for store_idx, store_K in (held, (self.idx_x, self.K_x)):
             if not store_idx.size or not todo.any():
                 continue
             pos = np.minimum(np.searchsorted(store_idx, idx), store_idx.size - 1)
             hit = todo & (store_idx[pos] == idx)
             if hit.any():
-                rows[hit] = np.take(store_K.T, pos[hit], axis=0)
+                hits.append((store_K, pos[hit], np.flatnonzero(hit)))
                 todo &= ~hit
-        if todo.any():  # computed once, then kept (the working set asks for them every iteration)
-            new_idx = idx[todo]
-            new_K = self.source.columns(new_idx)
-            rows[todo] = new_K.T
+        if not hits:  # every column is new: the source's array is the answer (no copy)
+            out = self.source.columns(idx)
             if keep:
-                self._keep_extra(new_idx, new_K)
+                self._keep_extra(idx, out)
+            return out
+        from ._gather import gather_columns
+
+        out = np.empty((self.K1.shape[0], idx.size), order="F")
+        for store_K, src, dst in hits:  # copied in place, in parallel (no temporary)
+            gather_columns(store_K, src, out, dst)
+        if todo.any():  # computed once, then kept (the working set asks for them every iteration)
+            new_at = np.flatnonzero(todo)
+            new_K = self.source.columns(idx[new_at])
+            gather_columns(new_K, np.arange(new_at.size), out, new_at)
+            if keep:
+                self._keep_extra(idx[new_at], new_K)
         return out
 
     def _keep_extra(self, idx: np.ndarray, K: np.ndarray) -> None:
@@ -308,7 +365,9 @@ class PricingMemory:
             # level 1 shrinks to the hot set (the dropped columns' indices are not listed)
             self.n_screened += int(self.idx1.size - self.idx.size)
             self.idx1, self.norms1 = self.idx, self.norms
-            if self.KT is None:
+            if self.indexed:
+                self.sub = self.source.subset_pricer(self.idx1)
+            elif self.KT is None:
                 self.K1 = self.K
             self.pos = np.arange(self.idx.size)
             self.rest2 = self.b2 = -math.inf
@@ -322,8 +381,12 @@ class PricingMemory:
         keep1 = np.ones(self.idx1.size, dtype=bool)
         keep1[self.pos[gone]] = False
         shared = self.K is self.K1
-        self.idx1, self.norms1 = self.idx1[keep1], self.norms1[keep1]
-        if self.KT is None:
+        self.idx1 = self.idx1[keep1]
+        if self.norms1 is not None:
+            self.norms1 = self.norms1[keep1]
+        if self.indexed:
+            self.sub = self.source.subset_pricer(self.idx1)
+        elif self.KT is None:
             self.K1 = take_columns(self.K1, np.flatnonzero(keep1))
         self.idx, self.norms = self.idx[keep], self.norms[keep]
         self.K = self.K1 if shared else take_columns(self.K, np.flatnonzero(keep))
