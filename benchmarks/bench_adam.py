@@ -32,6 +32,7 @@ import time
 import warnings
 
 import numpy as np
+from _common import torch_relu_params  # benchmarks/ is on sys.path when run as a script
 
 HIT = 1e-3  # Adam: within 0.1% of the certified value
 
@@ -67,12 +68,7 @@ def run_adam(X, y, lam, width, F_star, steps, seed, cap):
 
     torch.set_num_threads(1)
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
-    torch.manual_seed(seed)
-    first = torch.nn.Linear(X.shape[1], width, dtype=torch.float64)
-    W = first.weight.detach().clone().requires_grad_()
-    b = first.bias.detach().clone().requires_grad_()
-    a = (torch.randn(width, dtype=torch.float64) / np.sqrt(width)).requires_grad_()
-    t = torch.zeros((), dtype=torch.float64, requires_grad=True)
+    W, b, a, t = torch_relu_params(X.shape[1], width, seed)
     opt = torch.optim.Adam([W, b, a, t], lr=1e-2)
     best, hit = np.inf, None
     t0 = time.perf_counter()

@@ -61,6 +61,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _common import torch_relu_params  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
 import wedgenet as wn  # noqa: E402
 from wedgenet.estimators import WedgeClassifier, WedgeRegressor  # noqa: E402
 
@@ -242,12 +244,7 @@ def run_adam(net, d: Data, Xtr, ytr, steps: int, inits: int = 5) -> Run:
     best = math.inf
     t0 = time.perf_counter()
     for seed in range(inits):
-        torch.manual_seed(seed)
-        first = torch.nn.Linear(Xs.shape[1], width, dtype=torch.float64)
-        W = first.weight.detach().clone().requires_grad_()
-        b = first.bias.detach().clone().requires_grad_()
-        a = (torch.randn(width, dtype=torch.float64) / math.sqrt(width)).requires_grad_()
-        t = torch.zeros((), dtype=torch.float64, requires_grad=True)
+        W, b, a, t = torch_relu_params(Xs.shape[1], width, seed)
         opt = torch.optim.Adam([W, b, a, t], lr=1e-2)
         for step in range(steps):
             if step == (3 * steps) // 4:

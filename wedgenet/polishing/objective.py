@@ -526,29 +526,17 @@ def _climber(ctx: ObjectiveContext, S: np.ndarray, sp, W: np.ndarray, b: np.ndar
             return []
         found = tuned_snaps(S, sp, Hall, zeta, union.get("intercept"), cands, m, lam=float(ctx.lam), p=ctx.p,
                             normalize=ctx.normalize, grad=lambda f: ctx.grad_curv(f)[0])
-        blocks = []
-        filler = cands[0][1]
-        for tb in range(max((len(v) for v in found.values()), default=0)):
-            Wn, bn = filler.W.copy(), None if filler.b is None else filler.b.copy()
-            samples, angle = filler.samples.copy(), filler.angle.copy()
-            sign_changes, max_distance = filler.sign_changes.copy(), filler.max_distance.copy()
-            for i, lst in found.items():
-                if tb >= len(lst):
-                    continue
-                r = lst[tb][1]
-                Wn[i] = r["W"]
-                if bn is not None:
-                    bn[i] = r["b"]
-                samples[i], sign_changes[i], max_distance[i] = r["samples"], r["sign_changes"], r["max_distance"]
-                wa = unit_rows(np.r_[Wn[i] * sp.scale, bn[i]][None] if biased else (Wn[i] * sp.scale)[None])[0]
-                angle[i] = np.degrees(np.arccos(np.clip(float(wa @ Wa_old[i]), -1.0, 1.0)))
-            lp = LayerPolish(W=Wn, b=bn, samples=samples, angle=angle, sign_changes=sign_changes,
-                             max_distance=max_distance, degenerate=filler.degenerate.copy(), rank=filler.rank,
-                             n_samples=filler.n_samples, n_unique=filler.n_unique, dim=filler.dim)
-            U = unit_activations(S, Wn, bn, ctx.p)
-            pr = residual_prices(U / kappa, H_old, A, G, h, ctx.lam / kappa)
-            blocks.append(("tuned snap", lp, U, pr))
-        return blocks
+
+        def fill(i: int, item, cols: dict) -> None:
+            r = item[1]
+            cols["W"][i] = r["W"]
+            if cols["b"] is not None:
+                cols["b"][i] = r["b"]
+            cols["samples"][i], cols["sign_changes"][i] = r["samples"], r["sign_changes"]
+            cols["max_distance"][i] = r["max_distance"]
+            set_angle(cols, i)
+
+        return blocks("tuned snap", found, cands, fill)
 
     def climbed(Hall: np.ndarray, zeta: np.ndarray, union: dict, cands: list) -> list:
         t = union.get("intercept", 0.0)
@@ -575,38 +563,48 @@ def _climber(ctx: ObjectiveContext, S: np.ndarray, sp, W: np.ndarray, b: np.ndar
                 continue
             seen.add(key)
             found.setdefault(i, []).append((np.sort(rows), v))
-        if not found:
-            return []
-        blocks = []
+
+        def fill(i: int, item, cols: dict) -> None:
+            rows, v = item
+            Wd, bd = geo.to_data(v[None])
+            cols["W"][i] = Wd[0] * target[i]
+            if cols["b"] is not None:
+                cols["b"][i] = bd[0] * target[i]
+            cols["samples"][i] = rows
+            wa = set_angle(cols, i)
+            po, pn = Xa @ Wa_old[i], Xa @ wa
+            ch = (po > 1e-12 * xn) != (pn > 1e-12 * xn)
+            ch[rows] = False
+            cols["sign_changes"][i] = int(ch.sum())
+            dist = np.abs(S[rows] @ W[i] + (b[i] if biased else 0.0))
+            cols["max_distance"][i] = float(dist.max() / wn_old[i]) if wn_old[i] > 0 else 0.0
+
+        return blocks("vertex climb", found, cands, fill)
+
+    def set_angle(cols: dict, i: int) -> np.ndarray:
+        """Store the angle (degrees) between neuron ``i`` of ``cols`` and the trained one; returns its unit row."""
+        w = cols["W"][i] * sp.scale
+        wa = unit_rows(np.r_[w, cols["b"][i]][None] if biased else w[None])[0]
+        cols["angle"][i] = np.degrees(np.arccos(np.clip(float(wa @ Wa_old[i]), -1.0, 1.0)))
+        return wa
+
+    def blocks(name: str, found: dict, cands: list, fill: Callable) -> list:
+        """Candidate blocks: block ``k`` replaces neuron ``i`` by ``fill(i, found[i][k], cols)`` (the first
+        candidate block elsewhere), priced against the residual."""
+        out = []
         filler = cands[0][1]
-        for tb in range(max(len(v) for v in found.values())):
-            Wn, bn = filler.W.copy(), None if filler.b is None else filler.b.copy()
-            samples, angle = filler.samples.copy(), filler.angle.copy()
-            sign_changes, max_distance = filler.sign_changes.copy(), filler.max_distance.copy()
+        for k in range(max((len(v) for v in found.values()), default=0)):
+            cols = {"W": filler.W.copy(), "b": None if filler.b is None else filler.b.copy(),
+                    "samples": filler.samples.copy(), "angle": filler.angle.copy(),
+                    "sign_changes": filler.sign_changes.copy(), "max_distance": filler.max_distance.copy()}
             for i, lst in found.items():
-                if tb >= len(lst):
-                    continue
-                rows, v = lst[tb]
-                Wd, bd = geo.to_data(v[None])
-                Wn[i] = Wd[0] * target[i]
-                if bn is not None:
-                    bn[i] = bd[0] * target[i]
-                samples[i] = rows
-                wa = unit_rows(np.r_[Wn[i] * sp.scale, bn[i]][None] if biased else (Wn[i] * sp.scale)[None])[0]
-                angle[i] = np.degrees(np.arccos(np.clip(float(wa @ Wa_old[i]), -1.0, 1.0)))
-                po, pn = Xa @ Wa_old[i], Xa @ wa
-                ch = (po > 1e-12 * xn) != (pn > 1e-12 * xn)
-                ch[rows] = False
-                sign_changes[i] = int(ch.sum())
-                dist = np.abs(S[rows] @ W[i] + (b[i] if biased else 0.0))
-                max_distance[i] = float(dist.max() / wn_old[i]) if wn_old[i] > 0 else 0.0
-            lp = LayerPolish(W=Wn, b=bn, samples=samples, angle=angle, sign_changes=sign_changes,
-                             max_distance=max_distance, degenerate=filler.degenerate.copy(), rank=filler.rank,
+                if k < len(lst):
+                    fill(i, lst[k], cols)
+            lp = LayerPolish(**cols, degenerate=filler.degenerate.copy(), rank=filler.rank,
                              n_samples=filler.n_samples, n_unique=filler.n_unique, dim=filler.dim)
-            U = unit_activations(S, Wn, bn, ctx.p)
-            pr = residual_prices(U / kappa, H_old, A, G, h, ctx.lam / kappa)
-            blocks.append(("vertex climb", lp, U, pr))
-        return blocks
+            U = unit_activations(S, cols["W"], cols["b"], ctx.p)
+            out.append((name, lp, U, residual_prices(U / kappa, H_old, A, G, h, ctx.lam / kappa)))
+        return out
 
     return grow
 
