@@ -153,8 +153,9 @@ def neighbour_scores(geo: Geometry, rows: np.ndarray, v: np.ndarray, theta: np.n
     ok = ok[None] & np.isfinite(fast_a) & np.isfinite(bound_a)
     if not ok.any():
         return _NONE
-    floor = np.max(np.where(ok, fast_a - bound_a, -np.inf))
-    window = ok & (fast_a + bound_a >= floor)
+    with np.errstate(invalid="ignore"):  # inf - inf where ||w'|| = 0 (not ok)
+        floor = np.max(np.where(ok, fast_a - bound_a, -np.inf))
+        window = ok & (fast_a + bound_a >= floor)
     best = _NONE
     for j in np.flatnonzero(window.any(axis=(0, 2))):
         r = int(pos[j])
