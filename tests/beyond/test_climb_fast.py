@@ -128,3 +128,28 @@ def test_last_axis_norms_are_row_norms():
     for p in (1, 2):
         np.testing.assert_array_equal(local_search._last_axis_norms(W, p),
                                       row_norms(W.reshape(-1, 5), p).reshape(4, 7))
+
+
+@pytest.mark.parametrize("p", [1, 2])
+def test_swap_norms_within_their_bound(p):
+    """Closed-form 2-norms under cancellation (``alpha_q = beta_q c`` with ``g = c v + tiny``) fall back
+    to direct sums; everywhere else they agree with the direct norms to ``NORM_RTOL``."""
+    rng = np.random.default_rng(5)
+    d, k, P = 6, 4, 50
+    v = rng.normal(size=d)
+    c = rng.normal(size=k)
+    Gc = v[:, None] * c[None, :] + rng.normal(size=(d, k)) * np.array([1.0, 1e-9, 1e-13, 1.0])
+    beta = rng.normal(size=P)
+    al = rng.normal(size=(k, P))
+    al[:, :10] = beta[None, :10] * c[:, None]  # w' = -beta_q * (tiny part of g)
+    W = al[:, :, None] * v[None, None, :] - beta[None, :, None] * Gc.T[:, None, :]
+    exact = local_search.row_norms(W.reshape(-1, d), p).reshape(k, P)
+    thr = np.full(k, 1e-10)
+    thr[3] = exact[3, 20]  # a norm exactly at the threshold must be summed directly
+    nr, rel = local_search._swap_norms(al, beta, v, Gc, p, thr)
+    assert np.all(rel <= local_search.NORM_RTOL)
+    np.testing.assert_allclose(nr, exact, rtol=2 * local_search.NORM_RTOL, atol=0)
+    np.testing.assert_array_equal(nr[rel == 0], exact[rel == 0])
+    if p == 2:
+        assert rel[3, 20] == 0.0 and np.all(rel[1:3, :10] == 0.0)  # the threshold and the cancellations
+        assert np.mean(rel > 0) > 0.8  # the closed form is used elsewhere

@@ -14,10 +14,11 @@ So the pre-activations of every neighbour are ``A v' = (q . g_r) (A v) - (q . v)
 factorisation each.  Their scores need no ``(n + d) x n`` block either: with the sample points
 ``p_i = (x~_i . v, x~_i . g_r)`` of the plane and ``u_q = (q . g_r, -(q . v))``, the sum
 ``sum_i theta_i (u_q . p_i)_+`` runs over the ``p_i`` in a half-plane, an arc of angles, so prefix
-sums of ``theta_i p_i`` in angular order price every swap by two binary searches: with the norms
-``||w'||_p``, ``O((n + d) D (d + log n))`` per step instead of ``O(n (n + d) D)``.  The swaps within a
-rounding bound of the best are priced again directly, so the climb takes the same steps as direct
-pricing (up to ties within rounding).
+sums of ``theta_i p_i`` in angular order price every swap by two binary searches, and the norms
+``||w'||_2`` have a closed form: ``O((n + d) D log n)`` per step (``p = 1``: plus ``O((n + d) D d)``
+for the norms) instead of ``O(n (n + d) D)``.  The swaps within a rounding bound of the best are
+priced again directly, so the climb takes the same steps as direct pricing (up to ties within
+rounding).
 
 The score of a neuron is its dual violation ``|sum_i theta_i (w . x_i + b)_+| / ||w||_p``
 (both orientations; docs/conventions.md, "Certificates").  The climb moves to the best neighbour
@@ -57,6 +58,41 @@ def _last_axis_norms(W: np.ndarray, p: int) -> np.ndarray:
     if bad.any():
         out[bad] = row_norms(W[bad], p)
     return out
+
+
+#: the closed-form 2-norms of the swaps are used where their relative rounding bound is below this
+NORM_RTOL = 1e-8
+
+
+def _swap_norms(al: np.ndarray, beta: np.ndarray, v: np.ndarray, Gc: np.ndarray, p: int,
+                thr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``||w'||_p`` of every swap, ``w' = alpha_q v_w - beta_q g_w`` (``al`` is ``(k, P)``, ``Gc`` the
+    ``(d, k)`` weight rows of the swapped-out duals), and a bound on their relative rounding.
+
+    ``p = 2``: ``||w'||^2 = a^2 |v_w|^2 - 2 a b (v_w . g_w) + b^2 |g_w|^2`` in ``O(k P)``, bound
+    ``4 (d + 4) eps (|a| |v_w| + |b| |g_w|)^2 / ||w'||^2``; where that exceeds :data:`NORM_RTOL`
+    (cancellation) or could put ``||w'||`` on either side of the threshold ``thr`` (per row of
+    ``al``), the norm is summed directly (bound 0).  ``p = 1``: summed directly everywhere.
+    """
+    k, P = al.shape
+    d = v.shape[0]
+    if p != 2:
+        Wn = al[:, :, None] * v[None, None, :] - beta[None, :, None] * Gc.T[:, None, :]
+        return _last_axis_norms(Wn, p), np.zeros((k, P))
+    vv, vg, gg = float(v @ v), v @ Gc, np.einsum("ij,ij->j", Gc, Gc)
+    b = beta[None, :]
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        n2 = (al * al) * vv - (2.0 * al * b) * vg[:, None] + (b * b) * gg[:, None]
+        scale = np.abs(al) * np.sqrt(vv) + np.abs(b) * np.sqrt(gg)[:, None]
+        rel = np.where(n2 > 0, 4.0 * (d + 4) * _EPS * (scale * scale) / n2, np.inf)  # n2 <= 0: cancelled
+        nr = np.sqrt(np.maximum(n2, 0.0))
+        redo = ~(rel <= NORM_RTOL) | ~np.isfinite(n2) | (np.abs(nr - thr[:, None]) <= 2.0 * rel * nr + 1e-300)
+    if redo.any():
+        jj, qq = np.nonzero(redo)
+        Wn = al[jj, qq, None] * v[None, :] - beta[qq, None] * Gc.T[jj, :]
+        nr[jj, qq] = row_norms(Wn, p)
+        rel[jj, qq] = 0.0
+    return nr, rel
 
 
 def _halfplane_sums(s0: np.ndarray, T: np.ndarray, theta: np.ndarray, alpha: np.ndarray,
@@ -106,11 +142,13 @@ def neighbour_scores(geo: Geometry, rows: np.ndarray, v: np.ndarray, theta: np.n
     orientation (+1: ``v'``, -1: ``-v'``).  ``(-inf, -1, -1, 0)`` if no swap gives a neuron.
     ``positions`` restricts the rows that may be swapped out (default: all ``D - 1``).
 
-    Every swap is priced by half-plane prefix sums (:func:`_halfplane_sums`); the swaps within
-    a rounding bound of the best, ``(ROUNDING_FACTOR eps (n + 2) + angle rounding)
-    sum_i |theta_i| |p_i|_1 |u_q|_1 / ||w'||_p``, are priced again directly,
-    ``|theta . (A v')_+| / ||w'||_p``, so the choice is the direct one.  Ties go to the earliest
-    position (in the order of ``positions``), then to ``+1``, then to the lowest row.
+    Every swap is priced by half-plane prefix sums (:func:`_halfplane_sums`, rounding at most
+    ``e = (ROUNDING_FACTOR eps (n + 2) + angle rounding) sum_i |theta_i| |p_i|_1 |u_q|_1``) over
+    norms :func:`_swap_norms` (relative rounding at most ``rho``): the score lies in
+    ``[(s - e) / (||w'|| (1 + rho)), (s + e) / (||w'|| (1 - rho))]``.  The swaps whose interval
+    reaches the largest lower end are priced again directly, ``|theta . (A v')_+| / ||w'||_p`` with
+    the norm summed, so the choice is the direct one.  Ties go to the earliest position (in the
+    order of ``positions``), then to ``+1``, then to the lowest row.
     """
     D = geo.D
     M = np.vstack([geo.rows[rows], v[None, :]])
@@ -130,38 +168,37 @@ def neighbour_scores(geo: Geometry, rows: np.ndarray, v: np.ndarray, theta: np.n
     bmax = float(babs.max())
     ath = np.abs(theta)
     kc = max(1, CHUNK_ELEMENTS // max(P * max(geo.d, 1) + 6 * geo.n + 8 * P, 1))
-    fast, bound, nrm, valid = [], [], [], []
+    lower, upper, valid = [], [], []
     for c in range(0, pos.size, kc):
         pc = pos[c:c + kc]
         al = alpha[:, pc].T  # (k, P)
-        Wn = al[:, :, None] * v[None, None, : geo.d] - beta[None, :, None] * G[: geo.d, pc].T[:, None, :]
-        nr = _last_axis_norms(Wn, geo.p)  # (k, P)
         aal = np.abs(al)
-        valid.append(nr > 1e-10 * np.maximum(np.maximum(aal.max(axis=1), bmax), 1e-300)[:, None])
+        thr = 1e-10 * np.maximum(np.maximum(aal.max(axis=1), bmax), 1e-300)
+        nr, rel = _swap_norms(al, beta, v[: geo.d], G[: geo.d, pc], geo.p, thr)  # (k, P)
+        valid.append(nr > thr[:, None])
         Sc = S[:, pc]
         sp, sm, ang_err = _halfplane_sums(s0, Sc, theta, al.T, beta)
         mass = ath @ np.abs(s0) + ath @ np.abs(Sc)  # (k,): sum_i |theta_i| |p_i|_1
         err = (ROUNDING_FACTOR * _EPS * (geo.n + 2) + ang_err) * mass[:, None] * (aal + babs[None, :])
+        num = np.stack([np.abs(sp), np.abs(sm)])  # (2, k, P)
         with np.errstate(divide="ignore", invalid="ignore"):
-            fast.append(np.stack([np.abs(sp), np.abs(sm)]) / nr)  # (2, k, P)
-            bound.append(err / nr)
-        nrm.append(nr)
-    fast_a, bound_a = np.concatenate(fast, axis=1), np.concatenate(bound, axis=0)[None]
-    nrm_a = np.concatenate(nrm, axis=0)
+            lower.append(np.maximum(num - err, 0.0) / (nr * (1.0 + rel)))
+            upper.append((num + err) / (nr * (1.0 - rel)))
+    lower_a, upper_a = np.concatenate(lower, axis=1), np.concatenate(upper, axis=1)
     ok = np.concatenate(valid, axis=0)
     ok[:, rows] = False
-    ok = ok[None] & np.isfinite(fast_a) & np.isfinite(bound_a)
+    ok = ok[None] & np.isfinite(lower_a) & np.isfinite(upper_a)
     if not ok.any():
         return _NONE
-    with np.errstate(invalid="ignore"):  # inf - inf where ||w'|| = 0 (not ok)
-        floor = np.max(np.where(ok, fast_a - bound_a, -np.inf))
-        window = ok & (fast_a + bound_a >= floor)
+    floor = np.max(np.where(ok, lower_a, -np.inf))
+    window = ok & (upper_a >= floor)
     best = _NONE
     for j in np.flatnonzero(window.any(axis=(0, 2))):
         r = int(pos[j])
         qs = np.flatnonzero(window[:, j, :].any(axis=0))
+        nrm = row_norms(alpha[qs, r, None] * v[None, : geo.d] - beta[qs, None] * G[None, : geo.d, r], geo.p)
         Z = alpha[qs, r, None] * s0[None, :] - beta[qs, None] * S[None, :, r]
-        vals = np.stack([np.abs(np.maximum(Z, 0.0) @ theta), np.abs(np.maximum(-Z, 0.0) @ theta)]) / nrm_a[j, qs]
+        vals = np.stack([np.abs(np.maximum(Z, 0.0) @ theta), np.abs(np.maximum(-Z, 0.0) @ theta)]) / nrm
         for si, sign in ((0, 1), (1, -1)):
             cand = np.where(window[si, j, qs], vals[si], -np.inf)
             i = int(np.argmax(cand))
