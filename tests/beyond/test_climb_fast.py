@@ -1,7 +1,7 @@
 """The half-plane pricing of ``neighbour_scores`` against a brute-force reference.
 
 The reference swaps every row ``r`` for every row ``q``, takes the null vector of the new row
-set by SVD (``Geometry.null_vector``) and scores both orientations: ``O(D^2 n^2 D)`` per step.
+set by SVD (``Geometry.null_vector``) and scores both orientations: one SVD per swap.
 Ties go to the earliest position, then to the orientation of ``v' = (q . g_r) v - (q . v) g_r``,
 then to the lowest row: the order the fast path documents.
 """
