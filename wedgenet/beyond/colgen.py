@@ -73,9 +73,10 @@ ADAM_RUNS = 2
 #: (snapping costs tens of milliseconds per neuron at d = 30)
 SNAP_RTOL = 1e-3
 SNAP_MAX = 32
-#: each seed neuron also adds the vertex of its cell (activation and weight-sign pattern) with the
-#: largest dual violation (p = 1: a linear program, :meth:`~wedgenet.beyond.vertices.Geometry.cell_vertex`)
-SNAP_CELL = True
+#: the first ``SNAP_CELL`` seed neurons of a snapping (the strongest of the best Adam run) also add the
+#: vertex of their cell (activation and weight-sign pattern) with the largest dual violation (p = 1: a
+#: linear program, :meth:`~wedgenet.beyond.vertices.Geometry.cell_vertex`, ~50 ms at D = 65, loaded)
+SNAP_CELL = 16
 #: Adam from the restricted network, snapped again: rounds, steps and step size
 POLISH_ROUNDS = 8
 POLISH_STEPS = 500
@@ -139,7 +140,9 @@ def _adam_seeds(run, lam, loss, reg, bias, random_state) -> tuple[np.ndarray, np
         return np.zeros((0, run.X.shape[1])), np.zeros(0)
     run.log(f"{len(objs)} Adam seed runs (width {ADAM_WIDTH}): best objective {min(objs):.10g} in "
             f"{time.perf_counter() - ts:.1f}s")
-    return np.vstack(Ws), np.concatenate(bs)
+    first = int(np.argmin(objs))  # the best run first: its neurons are the ones snapped to their cells
+    order = [first] + [k for k in range(len(objs)) if k != first]
+    return np.vstack([Ws[k] for k in order]), np.concatenate([bs[k] for k in order])
 
 
 def _strongest(W: np.ndarray, a: np.ndarray, p: int) -> np.ndarray:
@@ -177,6 +180,7 @@ class ColumnGeneration:
         self.stopped_by = ""
         self.n_rounds = 0
         self.milp_skipped = ""
+        self._seen: set[tuple] = set()
 
     def out_of_time(self, stage: str) -> bool:
         """Whether the safety-net deadline has passed; records ``stage`` as cut short by it."""
@@ -213,6 +217,12 @@ class ColumnGeneration:
         return max(self.upper - self.best_lb, 0.0) / max(abs(self.upper), 1e-300)
 
     def add_vertex(self, rows, v, source: str) -> bool:
+        # a vertex tried before (same row set, same orientation: the same neuron) is not built again
+        # (its provenance record costs an exact cross product, ~10 ms at D = 65)
+        seen = (tuple(sorted(int(r) for r in rows)), bool(v[int(np.argmax(np.abs(v)))] > 0))
+        if seen in self._seen:
+            return False
+        self._seen.add(seen)
         W, b = self.geo.to_data(v[None])
         theorem = self.theorem
         if self.reg == "l2" and np.any(np.asarray(rows) >= self.geo.n):  # a face w_k = 0: not a Thm 3/5 subset
@@ -229,7 +239,7 @@ class ColumnGeneration:
         Each is snapped to its ``D - 1`` tightest independent rows (the samples nearest its
         breakline and the basis rows of its near-zero weights, as polishing snaps), so it is a
         sample-defined neuron with provenance, whether or not it violates the dual constraint.
-        With ``SNAP_CELL`` (``p = 1``, after a restricted solve) the vertex of its cell with the
+        For the first ``SNAP_CELL`` neurons (``p = 1``, after a restricted solve) the vertex of its cell with the
         largest violation ``|K_j^T theta|`` joins too (:meth:`Geometry.cell_vertex`, one LP of
         ``n + d`` rows: about 50 ms at D = 65 on a loaded machine): its violation is at least the
         neuron's own, while the nearest vertex can lose much of it (digits 3-vs-8: objective
@@ -237,14 +247,14 @@ class ColumnGeneration:
         """
         added = 0
         theta = self.res.theta if self.res is not None else None
-        for v0 in self.geo.from_data(W, b):
+        for j, v0 in enumerate(self.geo.from_data(W, b)):
             if self.out_of_time("snapping seeds"):
                 break
             rows = self.geo.tight_rows(v0)
             v = self.geo.vertex(rows, sign_ref=v0) if rows is not None else None
             if v is not None and self.add_vertex(rows, v, "seed"):
                 added += 1
-            vc = self.geo.cell_vertex(v0, theta) if theta is not None and SNAP_CELL else None
+            vc = self.geo.cell_vertex(v0, theta) if theta is not None and j < SNAP_CELL else None
             if vc is None:
                 continue
             rows = self.geo.tight_rows(vc)
