@@ -133,3 +133,26 @@ def test_ctrl_c_stops_the_milp_child():
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
     assert not [p for p in mp.active_children() if p.is_alive()]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cell_vertex_never_lowers_the_violation(seed):
+    """The best vertex of a neuron's cell (an LP) is a dictionary candidate at least as violating."""
+    X, y = _data(40 + seed, 12, 3)
+    theta = y - y.mean()
+    geo = Geometry(X, bias=True)
+    s = np.abs(wn.dictionary(X, reg="l1", bias=True).K.T @ theta).max()  # every candidate
+    rng = np.random.default_rng(seed)
+    for _ in range(5):
+        w = rng.normal(size=3)
+        b = -float(w @ X[rng.integers(12)]) + 0.1  # a breakline through the data
+        v0 = geo.from_data(w[None], np.array([b]))[0]
+        s0 = abs(geo.scores(v0[None], theta)[0])
+        vc = geo.cell_vertex(v0, theta)
+        rows = geo.tight_rows(vc, rtol=1e-7, force=False)
+        assert rows is not None  # the LP solution is a vertex of the arrangement
+        v = geo.vertex(rows, sign_ref=vc)
+        sc = abs(geo.scores(v[None], theta)[0])
+        assert sc >= s0 * (1 - 1e-9)
+        assert sc <= s * (1 + 1e-9)
+    assert Geometry(X, bias=True, reg="l2").cell_vertex(v0, theta) is None

@@ -148,6 +148,45 @@ class Geometry:
             return None
         return np.array(chosen, dtype=np.int64)
 
+    def cell_vertex(self, v0: np.ndarray, theta: np.ndarray) -> np.ndarray | None:
+        """The vertex of ``v0``'s cell with the largest dual violation (``p = 1`` only; else ``None``).
+
+        The cell is the set of neurons with ``v0``'s activation pattern (``x~_i . v >= 0`` where
+        ``x~_i . v0 > 0``, ``<= 0`` elsewhere) and the sign pattern ``s = sign(w0)`` of its weights
+        (``s_k w_k >= 0``).  On the slice ``s . w = ||w||_1 = 1`` the score
+        ``sg sum_{i active} theta_i x~_i . v`` (``sg`` the sign of ``v0``'s score) is linear, so
+        the linear program ``max sg theta_act^T A_act v`` over the cell (``|b'| <= 2`` keeps it
+        bounded; a breakline inside the scaled data has ``|b'| <= 1``) is solved at a vertex whose
+        violation is at least that of ``v0`` normalised (scipy ``linprog``, HiGHS).  Returns the
+        scaled solution (snap it with :meth:`tight_rows` / :meth:`vertex` for its rows), or ``None``
+        when the program fails or ``p = 2``.
+        """
+        from scipy.optimize import linprog
+
+        if self.p != 1:
+            return None
+        v0 = np.asarray(v0, dtype=np.float64)
+        z = self.A @ v0
+        act = z > 0
+        sg = 1.0 if float(theta[act] @ z[act]) >= 0 else -1.0
+        s = np.where(v0[: self.d] >= 0, 1.0, -1.0)
+        c = -sg * (theta[act] @ self.A[act])
+        sgn_rows = np.where(act, -1.0, 1.0)[:, None] * self.A  # <= 0
+        W_rows = np.zeros((self.d, self.D))
+        W_rows[np.arange(self.d), np.arange(self.d)] = -s  # -s_k w_k <= 0
+        A_ub = np.vstack([sgn_rows, W_rows])
+        A_eq = np.zeros((1, self.D))
+        A_eq[0, : self.d] = s
+        bounds = [(None, None)] * self.d + ([(-2.0, 2.0)] if self.bias else [])
+        try:
+            r = linprog(c, A_ub=A_ub, b_ub=np.zeros(A_ub.shape[0]), A_eq=A_eq, b_eq=[1.0], bounds=bounds,
+                        method="highs")
+        except ValueError:
+            return None
+        if r.status != 0 or r.x is None:
+            return None
+        return np.asarray(r.x, dtype=np.float64)
+
     def vertex(self, rows: np.ndarray, sign_ref: np.ndarray | None = None) -> np.ndarray | None:
         """The scaled neuron of the row set ``rows`` oriented like ``sign_ref`` (default: as computed)."""
         v = self.null_vector(rows)
