@@ -227,3 +227,13 @@ def test_a_default_d10_fit_at_n50_stops_by_its_rule_not_the_clock(default_d10_fi
     assert i["reproducible"] is True and "clock_stopped" not in i
     assert not a.network_.certificate.clock_stopped
     assert "not reproducible" not in a.network_.summary()
+
+
+@pytest.mark.slow
+def test_a_default_d10_fit_says_converged_exactly_when_its_certificate_is_closed(default_d10_fits):
+    """``info["converged"]`` is the fit's own rule (``tol`` of the fit, 1e-6 by default) on the
+    certificate over the grown column set, not the stricter tolerance of the restricted solves."""
+    _, (a, _) = default_d10_fits
+    net = a.network_
+    assert net.info["converged"] is net.certificate.closed(1e-6)
+    assert net.info["converged"] is (not net.certificate.verdict().startswith("NOT certified"))
