@@ -23,7 +23,9 @@ Methods on each split (held-out R^2 for regression, accuracy for classification;
 * ``pyscnn``        the convex ReLU model of Mishkin et al. (``scnn``: ``ConvexReLU``, ``AL`` solver,
                     ``NeuronGL1(lam / n)`` at wedgenet's strength, 2 * n affine gates), on the standardized
                     data; for classification it fits the +-1 labels with the squared loss (its only loss)
-                    and predicts the sign.  Skipped when ``scnn`` does not import.
+                    and predicts the sign.  Skipped when ``scnn`` does not import.  It runs in a spawned
+                    child process killed after ``--pyscnn-cap`` seconds (default 120; its solve
+                    alone is timed): with 2n gates it can run for many minutes.
 * ``Adam x5``       a torch two-layer ReLU network trained by Adam on wedgenet's objective and strength
                     in the standardized units wedgenet fitted (docs/conventions.md, "The objective"):
                     ``L(f(Xs), ys) + (lam/2) * sum_j (||w_j||_1^2 + a_j^2)`` with free hidden biases and
@@ -263,48 +265,75 @@ def run_adam(net, d: Data, Xtr, ytr, steps: int, inits: int = 5) -> Run:
     return Run(math.nan, time.perf_counter() - t0, {"objective": best, "width": width})
 
 
-def run_pyscnn(net, d: Data, Xtr, ytr, Xte, yte, seed: int) -> Run:
+def _pyscnn_solve(Xs, ys, lam_n, seed, out) -> None:
+    """In a spawned child: pyscnn's ``ConvexReLU`` + ``AL`` at ``NeuronGL1(lam_n)`` with 2n affine gates;
+    sends ``("ok", seconds, (W1, b1, W2))`` or ``("error", seconds, text)`` through ``out`` (a pipe end)."""
+    t = time.perf_counter()
     try:
+        import logging
+
         from scnn.metrics import Metrics
         from scnn.models import ConvexReLU
         from scnn.optimize import optimize_model
         from scnn.regularizers import NeuronGL1
         from scnn.solvers import AL
-    except ImportError as exc:
-        return Run(math.nan, 0.0, {"error": f"not installed ({exc.name})"})
-    import logging
 
-    logging.getLogger("scnn").setLevel(logging.ERROR)
+        logging.getLogger("scnn").setLevel(logging.ERROR)
+        n, dim = Xs.shape
+        G = np.random.default_rng(seed).standard_normal((dim + 1, 2 * n))
+        t = time.perf_counter()  # the solve, not the imports
+        model = ConvexReLU(G[:dim], c=1, bias=True, G_bias=G[dim])
+        solver = AL(model, tol=1e-6, constraint_tol=1e-6)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nc, _ = optimize_model(model, solver, Metrics(), Xs, ys[:, None], regularizer=NeuronGL1(lam_n),
+                                   unitize_data=False, dtype="float64", seed=seed)
+        out.send(("ok", time.perf_counter() - t, tuple(np.asarray(p, dtype=float) for p in nc.parameters)))
+    except ImportError as exc:
+        out.send(("error", 0.0, f"not installed ({exc.name})"))
+    except Exception as exc:  # a peer failing is a result, not a crash of the benchmark
+        out.send(("error", time.perf_counter() - t, f"{type(exc).__name__}: {str(exc)[:80]}"))
+
+
+def run_pyscnn(net, d: Data, Xtr, ytr, Xte, yte, seed: int, cap: float) -> Run:
+    """pyscnn in a spawned child process (its own torch, no fork of this process's threads), killed
+    after ``cap`` seconds: its 2n-gate augmented-Lagrangian solve can run for many minutes."""
+    import multiprocessing as mp
+
     st = net.standardization
     Xs, Xts = st.transform_X(Xtr), st.transform_X(Xte)
     if d.task == "regression":
         ys = st.transform_y(ytr)
     else:
-        classes = np.asarray(net.classes)
-        ys = np.where(ytr == classes[1], 1.0, -1.0)
-    n, dim = Xs.shape
-    G = np.random.default_rng(seed).standard_normal((dim + 1, 2 * n))
+        ys = np.where(ytr == np.asarray(net.classes)[1], 1.0, -1.0)
+    ctx = mp.get_context("spawn")
+    recv, send = ctx.Pipe(duplex=False)  # a pipe, not a Queue: killing the child leaks no semaphore
+    child = ctx.Process(target=_pyscnn_solve, args=(Xs, ys, net.lam / Xs.shape[0], seed, send), daemon=True)
     t = time.perf_counter()
-    try:
-        model = ConvexReLU(G[:dim], c=1, bias=True, G_bias=G[dim])
-        solver = AL(model, tol=1e-6, constraint_tol=1e-6)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            nc, _ = optimize_model(model, solver, Metrics(), Xs, ys[:, None], regularizer=NeuronGL1(net.lam / n),
-                                   unitize_data=False, dtype="float64", seed=seed)
-    except Exception as exc:  # a peer failing is a result, not a crash of the benchmark
-        return Run(math.nan, time.perf_counter() - t, {"error": f"{type(exc).__name__}: {str(exc)[:80]}"})
-    sec = time.perf_counter() - t
-    W1, b1, W2 = (np.asarray(p, dtype=float) for p in nc.parameters)
+    child.start()
+    send.close()
+    if recv.poll(cap + 60.0):  # + the child's start-up and imports
+        try:
+            status, sec, payload = recv.recv()
+        except EOFError:  # the child died without an answer
+            status, sec, payload = "error", time.perf_counter() - t, f"died (exit code {child.exitcode})"
+    else:
+        status, sec, payload = "error", time.perf_counter() - t, f"over the {cap:.0f} s cap"
+    child.join(timeout=1.0)
+    if child.is_alive():
+        child.kill()
+    if status == "ok" and sec > cap:
+        status, payload = "error", f"over the {cap:.0f} s cap ({sec:.0f} s)"
+    if status != "ok":
+        return Run(math.nan, sec, {"error": payload})
+    W1, b1, W2 = payload
     f = np.maximum(Xts @ W1.T + b1, 0.0) @ W2[0]
     if d.task == "regression":
-        pred = f * st.y_scale + st.y_mean
-        return Run(_score(d.task, yte, np.ravel(pred)), sec)
+        return Run(_score(d.task, yte, np.ravel(f * st.y_scale + st.y_mean)), sec)
     pred = np.where(f > 0, np.asarray(net.classes)[1], np.asarray(net.classes)[0])
     return Run(_score(d.task, yte, pred), sec)
 
 
-# ---------------------------------------------------------------------------- driver
 PEERS = ("wedgenet est", "wedgenet CLI", "MLP", "linear CV", "HGB", "pyscnn")
 
 
@@ -330,7 +359,7 @@ def bench_dataset(name: str, seeds: int, args) -> dict:
         for kind in ("MLP", "linear CV", "HGB"):
             done(kind, run_sklearn(kind, d, Xtr, ytr, Xte, yte, seed))
         if not args.no_pyscnn:
-            done("pyscnn", run_pyscnn(net, d, Xtr, ytr, Xte, yte, seed))
+            done("pyscnn", run_pyscnn(net, d, Xtr, ytr, Xte, yte, seed, args.pyscnn_cap))
         if not args.no_adam:
             done("Adam x5", run_adam(net, d, Xtr, ytr, args.adam_steps))
         print(f"  [{name} seed {seed}] wedgenet: {est.extra['neurons']} neurons, {est.seconds:.1f} s, "
@@ -409,6 +438,8 @@ def main(argv=None) -> int:
     p.add_argument("--no-cli", action="store_true")
     p.add_argument("--no-adam", action="store_true")
     p.add_argument("--no-pyscnn", action="store_true")
+    p.add_argument("--pyscnn-cap", type=float, default=120.0,
+                   help="seconds a pyscnn solve may take (in a child process, killed after it)")
     p.add_argument("--progress", action="store_true", help="print each method's time as it finishes")
     args = p.parse_args(argv)
     print(f"bench_real: wedgenet {wn.__version__} from {Path(wn.__file__).parent}; {os.cpu_count()} CPUs; "
