@@ -88,6 +88,14 @@ class PricingResult:
     timed_out: bool = False
 
 
+def _activation_radii(Xs: np.ndarray, p: int) -> np.ndarray:
+    """``m_i``, the largest ``|w . x_i|`` over unit neurons (``||w||_p = 1``; for p = 2 the cheaper of
+    ``sqrt(d) ||x_i||_inf`` and ``||x_i||_1``, both upper bounds): a sample's pre-activation lies in
+    ``[b_lo - m_i, b_hi + m_i]``."""
+    inf = np.abs(Xs).max(axis=1)
+    return inf if p == 1 else np.minimum(row_norms(Xs, 1), math.sqrt(Xs.shape[1]) * inf)
+
+
 def n_binaries(geo: Geometry, theta: np.ndarray) -> int:
     """The binaries of the larger side of the pricing program at ``theta`` (centered model, one slice).
 
@@ -96,9 +104,7 @@ def n_binaries(geo: Geometry, theta: np.ndarray) -> int:
     that is every sample with ``m_i > 0`` (with biases).  The root node's cost grows steeply with
     it (benchmarks: about 1 s at 75 binaries, tens of seconds at 220, d = 10).
     """
-    Xs = geo.Xs
-    inf = np.abs(Xs).max(axis=1)
-    m = inf if geo.p == 1 else np.minimum(row_norms(Xs, 1), math.sqrt(geo.d) * inf)
+    m = _activation_radii(geo.Xs, geo.p)
     B = float(m.max()) if geo.bias else 0.0
     live = (B + m > 0) & (-B - m < 0)
     return int(max(np.count_nonzero(live & (theta > 0)), np.count_nonzero(live & (theta < 0))))
@@ -209,8 +215,7 @@ def _side_model(Xs: np.ndarray, tt: np.ndarray, p: int, bias: bool, blo: float, 
     ``mip_max_nodes``: a deterministic amount of work, unlike ``time_limit``).
     """
     n, d = Xs.shape
-    inf = np.abs(Xs).max(axis=1)
-    m = inf if p == 1 else np.minimum(row_norms(Xs, 1), math.sqrt(d) * inf)
+    m = _activation_radii(Xs, p)
     L = blo - m
     U = bhi + m
     radius = 1.0 if p == 1 else math.sqrt(d)
@@ -315,8 +320,7 @@ def solve_side(geo: Geometry, t: np.ndarray, *, time_limit: float, cutoff: float
     else:
         Xs, Rn = geo.Xs, geo.R
     tt = t / tscale
-    inf = np.abs(Xs).max(axis=1)
-    m = inf if geo.p == 1 else np.minimum(row_norms(Xs, 1), math.sqrt(d) * inf)
+    m = _activation_radii(Xs, geo.p)
     B = float(m.max()) if geo.bias else 0.0
     unit = Rn * tscale  # objective in scaled units -> data units (unit-norm data neuron)
     k = max(1, int(b_slices)) if geo.bias else 1
