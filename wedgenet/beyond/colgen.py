@@ -216,6 +216,11 @@ class ColumnGeneration:
     def gap(self) -> float:
         return max(self.upper - self.best_lb, 0.0) / max(abs(self.upper), 1e-300)
 
+    def improved(self, before: float) -> bool:
+        """The restricted objective fell below ``before`` by more than ``LOCAL_GAIN_RTOL`` (relative):
+        the one test of an improving column, a useful polish round and a useful local search."""
+        return (before - self.upper) > LOCAL_GAIN_RTOL * max(abs(before), 1e-300)
+
     def add_vertex(self, rows, v, source: str) -> bool:
         # a vertex tried before (same row set, same orientation: the same neuron) is not built again
         # (its provenance record costs an exact cross product, ~10 ms at D = 65)
@@ -250,17 +255,10 @@ class ColumnGeneration:
         for j, v0 in enumerate(self.geo.from_data(W, b)):
             if self.out_of_time("snapping seeds"):
                 break
-            rows = self.geo.tight_rows(v0)
-            v = self.geo.vertex(rows, sign_ref=v0) if rows is not None else None
-            if v is not None and self.add_vertex(rows, v, "seed"):
-                added += 1
             vc = self.geo.cell_vertex(v0, theta) if theta is not None and j < SNAP_CELL else None
-            if vc is None:
-                continue
-            rows = self.geo.tight_rows(vc)
-            v = self.geo.vertex(rows, sign_ref=vc) if rows is not None else None
-            if v is not None and self.add_vertex(rows, v, "seed"):
-                added += 1
+            for snapped in (self.geo.snap(v0), None if vc is None else self.geo.snap(vc)):
+                if snapped is not None and self.add_vertex(*snapped, "seed"):
+                    added += 1
         return added
 
     def polish_seeds(self) -> bool:
@@ -284,7 +282,7 @@ class ColumnGeneration:
             self.solve()
         self.log(f"Adam from the restricted network: objective {obj:.10g}; {added} snapped neurons added; "
                  f"objective {self.upper:.10g}, {self.res.support.size} neurons")
-        return self.upper < before * (1 - LOCAL_GAIN_RTOL)
+        return self.improved(before)
 
     def heuristic(self, max_starts: int) -> int:
         """Local search from the best columns; returns the number of columns added."""
@@ -326,13 +324,12 @@ class ColumnGeneration:
         for v, viol in pr.V:
             if viol <= 1.0 + 1e-7:
                 continue
-            rows = self.geo.tight_rows(v)
-            vv = self.geo.vertex(rows, sign_ref=v) if rows is not None else None
-            if vv is None:
+            snapped = self.geo.snap(v)
+            if snapped is None:
                 continue
             from .local_search import climb
 
-            rows, vv, _, _ = climb(self.geo, rows, vv, theta, deadline=self.deadline)
+            rows, vv, _, _ = climb(self.geo, *snapped, theta, deadline=self.deadline)
             if self.add_vertex(rows, vv, "milp"):
                 added += 1
         return added
@@ -514,7 +511,7 @@ def _run_loop(run: ColumnGeneration, adam: bool, seeds, lam, loss, reg, bias, ra
             run.solve()
             run.log(f"local search added {added} columns; objective {run.upper:.10g}, "
                     f"{run.res.support.size} neurons")
-            if (b0 - run.upper) <= LOCAL_GAIN_RTOL * max(abs(b0), 1e-300) or run.clock_stops:
+            if not run.improved(b0) or run.clock_stops:
                 break
         if run.clock_stops:
             break
@@ -535,7 +532,7 @@ def _run_loop(run: ColumnGeneration, adam: bool, seeds, lam, loss, reg, bias, ra
             run.milp_skipped = (f"the pricing program has {k} binaries > milp_max_binaries={milp_max_binaries}: "
                                 "local search only, no bound (net.bound(X, y, time_limit=...) computes one)")
             run.log(run.milp_skipped)
-        if (before - run.upper) > LOCAL_GAIN_RTOL * max(abs(before), 1e-300):
+        if run.improved(before):
             continue
         if milp and escalations < milp_escalations:
             escalations += 1

@@ -261,13 +261,10 @@ def best_vertices(geo: Geometry, V0: np.ndarray, theta: np.ndarray, *, max_start
     for v0 in V0[:max_starts]:
         if deadline is not None and time.perf_counter() > deadline:
             break
-        rows = geo.tight_rows(v0)
-        if rows is None:
+        snapped = geo.snap(v0)
+        if snapped is None:
             continue
-        v = geo.vertex(rows, sign_ref=v0)
-        if v is None:
-            continue
-        rows, v, score, _ = climb(geo, rows, v, theta, max_steps=max_steps, deadline=deadline)
+        rows, v, score, _ = climb(geo, *snapped, theta, max_steps=max_steps, deadline=deadline)
         key = (tuple(sorted(rows.tolist())), float(np.sign(v[np.argmax(np.abs(v))])))
         if key not in out or out[key][2] < score:
             out[key] = (rows, v, score)

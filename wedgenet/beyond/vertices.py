@@ -148,6 +148,14 @@ class Geometry:
             return None
         return np.array(chosen, dtype=np.int64)
 
+    def snap(self, v0: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(rows, v)``: ``v0`` snapped to the vertex of its :meth:`tight_rows` (the ``D - 1`` rows
+        nearest it, completed by the nearest ones), oriented like ``v0``; ``None`` when no such
+        vertex exists."""
+        rows = self.tight_rows(v0)
+        v = self.vertex(rows, sign_ref=v0) if rows is not None else None
+        return None if v is None else (rows, v)
+
     def cell_vertex(self, v0: np.ndarray, theta: np.ndarray) -> np.ndarray | None:
         """The vertex of ``v0``'s cell with the largest dual violation (``p = 1`` only; else ``None``).
 
@@ -158,7 +166,7 @@ class Geometry:
         the linear program ``max sg theta_act^T A_act v`` over the cell (``|b'| <= 2`` keeps it
         bounded; a breakline inside the scaled data has ``|b'| <= 1``) is solved at a vertex whose
         violation is at least that of ``v0`` normalised (scipy ``linprog``, HiGHS).  Returns the
-        scaled solution (snap it with :meth:`tight_rows` / :meth:`vertex` for its rows), or ``None``
+        scaled solution (:meth:`snap` gives its rows), or ``None``
         when the program fails or ``p = 2``.
         """
         from scipy.optimize import linprog
