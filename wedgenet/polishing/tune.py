@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .._linalg import row_norms
 from .choice import candidate_snaps
 from .selection import LayerPolish, SampleSpace
 
@@ -99,24 +100,21 @@ def tuned_snaps(S: np.ndarray, sp: SampleSpace, Hall: np.ndarray, zeta: np.ndarr
     """
     R = Hall.shape[1]
     Z = zeta.reshape(R, -1)
-    mag = np.sqrt((Z * Z).sum(axis=1))
-    used = np.flatnonzero(mag > 0)
-    if used.size == 0:
-        return {}
-    Wu, bu, origin = [], [], []
-    for c in used:
+    mag = row_norms(Z)
+    Wu, bu, origin, keep = [], [], [], []
+    for c in np.flatnonzero(mag > 0):
         blk, i = divmod(int(c), m)
         lp = cands[blk][1]
-        nrm = float(np.sum(np.abs(lp.W[i]) ** p) ** (1.0 / p))
+        nrm = float(row_norms(lp.W[i:i + 1], p)[0])
         if not nrm > 0:
             continue
         g = np.sqrt(mag[c])
         Wu.append(lp.W[i] / nrm * g)
         bu.append(0.0 if lp.b is None else float(lp.b[i]) / nrm * g)
         origin.append(i)
+        keep.append(c)
     if not Wu:
         return {}
-    keep = [c for c in used if float(np.sum(np.abs(cands[int(c) // m][1].W[int(c) % m]) ** p)) > 0]
     W = np.array(Wu)
     b = None if cands[0][1].b is None else np.array(bu)
     g = np.sqrt(mag[keep])
